@@ -1,0 +1,1 @@
+"""Identity (JWT), roles and access rules."""

@@ -1,0 +1,121 @@
+"""JWT identity: verify bearer tokens, mint development tokens. Claims: DESIGN.md section 3."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from govgraph.config import Settings
+
+CLOCK_SKEW = dt.timedelta(seconds=30)
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    OFFICER = "officer"
+    TEACHER = "teacher"
+    INSPECTOR = "inspector"
+    OPERATOR = "operator"
+    DEVICE = "device"
+    ADMIN = "admin"
+
+
+class AuthError(Exception):
+    """A request's credentials were missing or refused. The message says why, without secrets."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, from a verified token."""
+
+    subject: str
+    role: Role
+    unit: str | None = None
+    school: str | None = None
+    domains: tuple[str, ...] = ()
+    purpose: str | None = None
+
+
+def verify_token(token: str, settings: Settings) -> Principal:
+    """Verify signature, expiry (with clock skew), audience and issuer; return the principal."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=CLOCK_SKEW,
+            options={"require": ["exp", "sub", "role"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("The token has expired") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise AuthError("The token is for another audience") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise AuthError("The token was issued by an unknown issuer") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise AuthError(f"The token lacks the {exc.claim!r} claim") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise AuthError("The token's signature is not valid") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthError("The token is malformed") from exc
+    try:
+        role = Role(claims["role"])
+    except ValueError as exc:
+        raise AuthError(f"Unknown role {claims['role']!r}") from exc
+    domains = claims.get("domains") or ()
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        unit=claims.get("unit"),
+        school=claims.get("school"),
+        domains=tuple(str(d) for d in domains),
+        purpose=claims.get("purpose"),
+    )
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    if not header:
+        raise AuthError(
+            "Authentication required: send 'Authorization: Bearer <token>'. "
+            "Anonymous readers can use the public schema at /public/graphql."
+        )
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("The Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def mint_token(
+    settings: Settings,
+    role: Role,
+    subject: str | None = None,
+    unit: str | None = None,
+    school: str | None = None,
+    domains: tuple[str, ...] = (),
+    ttl: int = 3600,
+    now: dt.datetime | None = None,
+) -> str:
+    """A signed HS256 token for development and tests."""
+    now = now or dt.datetime.now(dt.UTC)
+    claims: dict[str, Any] = {
+        "sub": subject or f"{role.value}-dev",
+        "role": role.value,
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(seconds=ttl)).timestamp()),
+    }
+    if unit:
+        claims["unit"] = unit
+    if school:
+        claims["school"] = school
+    if domains:
+        claims["domains"] = list(domains)
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")

@@ -1,0 +1,90 @@
+"""The `govgraph` command: serve, seed, token, schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from govgraph.auth.identity import Role, mint_token
+from govgraph.config import Settings
+
+app = typer.Typer(help="govgraph: one GraphQL API over Hanoi's government data stores.", no_args_is_help=True)
+
+
+class Scale(StrEnum):
+    demo = "demo"
+    city = "city"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL stores for more than 1).")] = 1,
+) -> None:
+    """Serve /graphql, /healthz and /readyz. On the embedded default, seeds demo data on first start."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    if workers > 1 and settings.embedded:
+        raise typer.BadParameter("several workers need PostgreSQL stores (set GOVGRAPH_<STORE>_URL)")
+    if settings.embedded:
+        # Create and seed once, before workers start, so they do not race each other.
+        from govgraph.seed import prepare_embedded
+
+        asyncio.run(prepare_embedded(settings))
+    typer.echo(f"govgraph on http://{host}:{port}/graphql  (token: govgraph token --role admin)")
+    uvicorn.run(
+        "govgraph.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("GOVGRAPH_LOG_LEVEL", "info"),
+    )
+
+
+@app.command()
+def seed(
+    scale: Annotated[Scale, typer.Option(help="demo: the 2017 pilot sizes; city: a million citizens.")] = Scale.demo,
+    random_seed: Annotated[int, typer.Option(help="Seed of the generator (same seed, same data).")] = 2017,
+    reset: Annotated[bool, typer.Option(help="Drop and recreate every store's tables first.")] = False,
+) -> None:
+    """Fill the stores with realistic Hanoi data."""
+    from govgraph.seed import run_seed
+
+    asyncio.run(run_seed(Settings.from_env(), scale.value, random_seed, reset))
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The role the token carries.")],
+    subject: Annotated[str | None, typer.Option(help="sub: a citizen's personal ID or a staff id.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Administrative-unit code of the jurisdiction.")] = None,
+    school: Annotated[str | None, typer.Option(help="A teacher's school code.")] = None,
+    domain: Annotated[list[str] | None, typer.Option(help="Store an officer works in (repeatable).")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a signed development JWT for the configured key."""
+    settings = Settings.from_env()
+    typer.echo(mint_token(settings, role, subject, unit, school, tuple(domain or ()), ttl))
+
+
+@app.command()
+def schema(
+    public: Annotated[bool, typer.Option(help="The public schema instead of the full one.")] = False,
+) -> None:
+    """Print the SDL."""
+    if public:
+        raise typer.BadParameter("the public schema is not built yet")
+    from govgraph.schema import sdl
+
+    typer.echo(sdl(), nl=False)
+
+
+if __name__ == "__main__":
+    app()

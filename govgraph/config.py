@@ -1,0 +1,78 @@
+"""Settings from environment variables (12-factor). See DESIGN.md section 3."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+STORES: tuple[str, ...] = (
+    "population",
+    "registry",
+    "services",
+    "education",
+    "parking",
+    "environment",
+    "complaints",
+)
+"""The seven stores. Each is a separate database with its own URL."""
+
+DEV_JWT_SECRET = "govgraph-development-secret-change-me-in-production"  # noqa: S105 - development only
+JWT_AUDIENCE = "govgraph"
+JWT_ISSUER = "govgraph-dev"
+
+Environment = Literal["development", "production"]
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    data_dir: Path = Path("var")
+    store_urls: dict[str, str] = field(default_factory=dict)
+    redis_url: str | None = None
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_audience: str = JWT_AUDIENCE
+    jwt_issuer: str = JWT_ISSUER
+    env: Environment = "development"
+    query_stats: bool = False
+    store_timeout: float = 5.0
+    """Seconds a store may take to answer one statement before it is reported unavailable."""
+
+    def url_for(self, store: str) -> str:
+        """The SQLAlchemy URL of a store: explicit, or a SQLite file under the data directory."""
+        if store in self.store_urls:
+            return self.store_urls[store]
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{store}.db').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when every store is the embedded SQLite default."""
+        return all(self.url_for(s).startswith("sqlite") for s in STORES)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        urls = {s: env[f"GOVGRAPH_{s.upper()}_URL"] for s in STORES if env.get(f"GOVGRAPH_{s.upper()}_URL")}
+        mode = env.get("GOVGRAPH_ENV", "development")
+        if mode not in ("development", "production"):
+            raise ValueError(f"GOVGRAPH_ENV must be 'development' or 'production', not {mode!r}")
+        secret = env.get("GOVGRAPH_JWT_SECRET") or DEV_JWT_SECRET
+        if mode == "production" and secret == DEV_JWT_SECRET:
+            raise ValueError("GOVGRAPH_JWT_SECRET must be set in production (the development secret is public)")
+        return cls(
+            data_dir=Path(env.get("GOVGRAPH_DATA_DIR", "var")),
+            store_urls=urls,
+            redis_url=env.get("GOVGRAPH_REDIS_URL") or None,
+            jwt_secret=secret,
+            jwt_audience=env.get("GOVGRAPH_JWT_AUDIENCE", JWT_AUDIENCE),
+            jwt_issuer=env.get("GOVGRAPH_JWT_ISSUER", JWT_ISSUER),
+            env=mode,  # type: ignore[arg-type]
+            query_stats=_bool(env.get("GOVGRAPH_QUERY_STATS")),
+            store_timeout=float(env.get("GOVGRAPH_STORE_TIMEOUT", "5")),
+        )

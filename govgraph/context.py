@@ -1,0 +1,90 @@
+"""The per-request context: who is asking, the stores, and fresh DataLoaders (never shared across requests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from govgraph.auth.identity import Principal
+from govgraph.datasources.base import QueryStats, Stores
+
+if TYPE_CHECKING:
+    from govgraph.datasources.complaints import ComplaintsLoaders
+    from govgraph.datasources.education import EducationLoaders
+    from govgraph.datasources.environment import EnvironmentLoaders
+    from govgraph.datasources.parking import ParkingLoaders
+    from govgraph.datasources.population import PopulationLoaders
+    from govgraph.datasources.registry import RegistryLoaders
+    from govgraph.datasources.services import ServicesLoaders
+
+
+class Loaders:
+    """One group of loaders per store, built on first use within one request."""
+
+    def __init__(self, stores: Stores) -> None:
+        self._stores = stores
+
+    @cached_property
+    def population(self) -> PopulationLoaders:
+        from govgraph.datasources.population import PopulationLoaders
+
+        return PopulationLoaders(self._stores["population"])
+
+    @cached_property
+    def registry(self) -> RegistryLoaders:
+        from govgraph.datasources.registry import RegistryLoaders
+
+        return RegistryLoaders(self._stores["registry"])
+
+    @cached_property
+    def services(self) -> ServicesLoaders:
+        from govgraph.datasources.services import ServicesLoaders
+
+        return ServicesLoaders(self._stores["services"])
+
+    @cached_property
+    def education(self) -> EducationLoaders:
+        from govgraph.datasources.education import EducationLoaders
+
+        return EducationLoaders(self._stores["education"])
+
+    @cached_property
+    def parking(self) -> ParkingLoaders:
+        from govgraph.datasources.parking import ParkingLoaders
+
+        return ParkingLoaders(self._stores["parking"])
+
+    @cached_property
+    def environment(self) -> EnvironmentLoaders:
+        from govgraph.datasources.environment import EnvironmentLoaders
+
+        return EnvironmentLoaders(self._stores["environment"])
+
+    @cached_property
+    def complaints(self) -> ComplaintsLoaders:
+        from govgraph.datasources.complaints import ComplaintsLoaders
+
+        return ComplaintsLoaders(self._stores["complaints"])
+
+
+@dataclass
+class Context:
+    """What every resolver gets as ``info.context``."""
+
+    stores: Stores
+    principal: Principal
+    request: Any = None
+    response: Any = None
+    stats: QueryStats = field(default_factory=QueryStats)
+    report_stats: bool = False
+    """Add ``extensions.queryStats`` to the response (GOVGRAPH_QUERY_STATS=1)."""
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.stores)
+
+
+Info = strawberry.Info[Context, None]

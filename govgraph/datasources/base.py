@@ -1,0 +1,451 @@
+"""What every store shares: the engine wrapper, statement counting, failure isolation, paging, bulk load.
+
+A store is one database (one URL). Resolvers never see SQL: they call a domain datasource module, which
+builds SQLAlchemy Core statements and runs them through :class:`Store`. Every statement a store runs is
+counted per request (``before_cursor_execute``), so tests can assert that batching works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import importlib
+import importlib.util
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import MetaData, Row, Select, Table, and_, event, func, or_, select, text
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import ColumnElement
+
+from govgraph.config import STORES, Settings
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MAX_BATCH = 2000
+"""Keys per batched statement: below SQLite's and asyncpg's bind-parameter limits."""
+
+
+class StoreUnavailable(Exception):
+    """A store did not answer (stopped, unreachable, or too slow). The rest of the API keeps working."""
+
+    def __init__(self, store: str, reason: str = "") -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(f"The {store} store is unavailable" + (f": {reason}" if reason else ""))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Statement statistics, per request
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreStats:
+    statements: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class QueryStats:
+    """Statements and time per store for one GraphQL operation."""
+
+    stores: dict[str, StoreStats] = field(default_factory=lambda: defaultdict(StoreStats))
+
+    def as_dict(self) -> dict[str, Any]:
+        per = {
+            name: {"statements": s.statements, "ms": round(s.seconds * 1000, 3)}
+            for name, s in sorted(self.stores.items())
+        }
+        return {"statements": sum(s.statements for s in self.stores.values()), "stores": per}
+
+
+current_stats: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVar("govgraph_stats", default=None)
+
+
+def _instrument(engine: AsyncEngine, store: str) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _before(conn: SyncConnection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        conn.info.setdefault("govgraph_t0", []).append(time.perf_counter())
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _after(conn: SyncConnection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        started = conn.info["govgraph_t0"].pop()
+        stats = current_stats.get()
+        if stats is not None:
+            s = stats.stores[store]
+            s.statements += 1
+            s.seconds += time.perf_counter() - started
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+
+_UNAVAILABLE = (OSError, TimeoutError, OperationalError, InterfaceError, ConnectionError)
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _UNAVAILABLE)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The store
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Store:
+    """One database: an async engine plus the metadata of its tables."""
+
+    def __init__(self, name: str, url: str, metadata: MetaData, timeout: float) -> None:
+        self.name = name
+        self.url = url
+        self.metadata = metadata
+        self.timeout = timeout
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_async_engine(url, connect_args={"timeout": timeout})
+            _sqlite_pragmas(self.engine)
+        else:
+            self.engine = create_async_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_timeout=timeout,
+                connect_args={
+                    "timeout": timeout,
+                    "server_settings": {"application_name": f"govgraph-{name}"},
+                },
+            )
+        _instrument(self.engine, name)
+
+    def _fail(self, exc: BaseException) -> StoreUnavailable:
+        reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return StoreUnavailable(self.name, reason)
+
+    async def all(self, stmt: Any) -> Sequence[Row[Any]]:
+        """Run one read statement; return its rows. Raises StoreUnavailable when the store does not answer."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.engine.connect() as conn:
+                    result = await conn.execute(stmt)
+                    return result.all()
+        except Exception as exc:
+            if _is_unavailable(exc):
+                raise self._fail(exc) from exc
+            raise
+
+    async def scalar(self, stmt: Any) -> Any:
+        rows = await self.all(stmt)
+        return rows[0][0] if rows else None
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction: committed when the block ends, rolled back on any exception."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except Exception as exc:
+            if _is_unavailable(exc):
+                raise self._fail(exc) from exc
+            raise
+
+    async def ping(self) -> None:
+        """Answer or raise StoreUnavailable (used by /readyz)."""
+        await self.all(text("SELECT 1"))
+
+    async def create_all(self) -> None:
+        async with self.begin() as conn:
+            await conn.run_sync(self.metadata.create_all)
+
+    async def drop_all(self) -> None:
+        async with self.begin() as conn:
+            await conn.run_sync(self.metadata.drop_all)
+
+    async def bulk_insert(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]] | Sequence[tuple[Any, ...]],
+        columns: Sequence[str] | None = None,
+    ) -> None:
+        """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite.
+
+        ``rows`` are dicts keyed by column name, or tuples in the order of ``columns`` (default: every column
+        of the table; leave out an autoincrement key by naming the others).
+        """
+        if not rows:
+            return
+        columns = list(columns) if columns else [c.name for c in table.columns]
+        if isinstance(rows[0], Mapping):
+            tuples = [tuple(r.get(c) for c in columns) for r in rows]  # type: ignore[union-attr]
+        else:
+            tuples = list(rows)  # type: ignore[arg-type]
+        async with self.begin() as conn:
+            if self.is_sqlite:
+                await conn.execute(table.insert(), [dict(zip(columns, t, strict=True)) for t in tuples])
+            else:
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                if driver is None:
+                    raise StoreUnavailable(self.name, "no driver connection")
+                await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def store_metadata(name: str) -> MetaData:
+    """The tables of a store, from its datasource module (``govgraph.datasources.<name>``)."""
+    module = importlib.import_module(f"govgraph.datasources.{name}")
+    md = module.metadata
+    if not isinstance(md, MetaData):
+        raise TypeError(f"govgraph.datasources.{name}.metadata is not a MetaData")
+    return md
+
+
+class Stores:
+    """The seven stores of one server process, opened at start-up and closed at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.by_name: dict[str, Store] = {
+            name: Store(name, settings.url_for(name), store_metadata(name), settings.store_timeout)
+            for name in STORES
+            if importlib.util.find_spec(f"govgraph.datasources.{name}") is not None
+        }
+
+    def __getitem__(self, name: str) -> Store:
+        return self.by_name[name]
+
+    def __iter__(self) -> Iterator[Store]:
+        return iter(self.by_name.values())
+
+    async def create_all(self) -> None:
+        if self.settings.embedded:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for store in self.by_name.values():
+            await store.create_all()
+
+    async def drop_all(self) -> None:
+        for store in self.by_name.values():
+            await store.drop_all()
+
+    async def health(self) -> dict[str, str | None]:
+        """Each store's failure, or None when it answers."""
+
+        async def one(store: Store) -> str | None:
+            try:
+                await store.ping()
+            except StoreUnavailable as exc:
+                return str(exc)
+            return None
+
+        results = await asyncio.gather(*(one(s) for s in self.by_name.values()))
+        return dict(zip(self.by_name, results, strict=True))
+
+    async def dispose(self) -> None:
+        for store in self.by_name.values():
+            await store.dispose()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Batching helpers: one statement per batch, results in key order
+# ---------------------------------------------------------------------------------------------------------
+
+
+def chunks(keys: Sequence[K], size: int = MAX_BATCH) -> Iterable[Sequence[K]]:
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]
+
+
+class OneLoader(DataLoader[K, V | None]):
+    """A DataLoader whose batch function returns ``{key: value}``; missing keys load as None."""
+
+    def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]) -> None:
+        super().__init__(max_batch_size=MAX_BATCH)
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        found = await self._fetch(keys)
+        return [found.get(k) for k in keys]
+
+
+class ManyLoader(DataLoader[K, list[V]]):
+    """A DataLoader whose batch function returns ``{key: [values]}``; missing keys load as []."""
+
+    def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, list[V]]]]) -> None:
+        super().__init__(max_batch_size=MAX_BATCH)
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[list[V]]:
+        found = await self._fetch(keys)
+        return [found.get(k, []) for k in keys]
+
+
+def index_one(rows: Iterable[Row[Any]], key: Callable[[Row[Any]], K]) -> dict[K, Row[Any]]:
+    return {key(r): r for r in rows}
+
+
+def index_many(rows: Iterable[Row[Any]], key: Callable[[Row[Any]], K]) -> dict[K, list[Row[Any]]]:
+    out: dict[K, list[Row[Any]]] = defaultdict(list)
+    for r in rows:
+        out[key(r)].append(r)
+    return out
+
+
+class LoaderFamily(Generic[K, V]):
+    """Loaders that also depend on field arguments (a time range, a limit): one loader per argument set.
+
+    ``family(args).load(key)`` batches every key asked for with the same arguments into one statement.
+    """
+
+    def __init__(self, make: Callable[..., DataLoader[K, V]]) -> None:
+        self._make = make
+        self._loaders: dict[Hashable, DataLoader[K, V]] = {}
+
+    def __call__(self, *args: Hashable) -> DataLoader[K, V]:
+        loader = self._loaders.get(args)
+        if loader is None:
+            loader = self._loaders[args] = self._make(*args)
+        return loader
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keyset pagination (Relay cursors)
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+class PageError(ValueError):
+    """A bad page request (page size out of range, malformed cursor): reported to the client as is."""
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as exc:
+        raise PageError(f"Malformed cursor {cursor!r}") from exc
+    if not isinstance(values, list) or len(values) != width:
+        raise PageError(f"Cursor {cursor!r} does not belong to this list or ordering")
+    return values
+
+
+@dataclass
+class Page:
+    rows: list[Row[Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def _coerce(col: ColumnElement[Any], value: Any) -> Any:
+    """Cursor values come back from JSON as strings: turn dates back into dates for the comparison."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        ptype = col.type.python_type
+    except NotImplementedError:
+        return value
+    if ptype is dt.datetime and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if ptype is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def keyset_after(order: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in ``order`` ((column, descending) pairs; the last one unique)."""
+    clauses = []
+    for i, (col, desc) in enumerate(order):
+        v = _coerce(col, values[i])
+        equal = [c == _coerce(c, values[j]) for j, (c, _d) in enumerate(order[:i])]
+        beyond = col < v if desc else col > v
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+async def paginate(
+    store: Store,
+    stmt: Select[Any],
+    order: Sequence[tuple[ColumnElement[Any], bool]],
+    first: int | None,
+    after: str | None,
+) -> Page:
+    """One page of ``stmt`` in ``order``, with a lazily counted total (counted only when asked for)."""
+    size = DEFAULT_PAGE if first is None else first
+    if size < 0 or size > MAX_PAGE:
+        raise PageError(f"`first` must be between 0 and {MAX_PAGE}, got {size}")
+    base = stmt
+    if after:
+        stmt = stmt.where(keyset_after(order, decode_cursor(after, len(order))))
+    stmt = stmt.order_by(*[(c.desc() if d else c.asc()) for c, d in order]).limit(size + 1)
+    rows = list(await store.all(stmt))
+    has_next = len(rows) > size
+    rows = rows[:size]
+    keys = [c.key or c.name for c, _ in order]
+    cursors = [encode_cursor([r._mapping[k] for k in keys]) for r in rows]
+
+    async def count() -> int:
+        total = await store.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+        return int(total or 0)
+
+    return Page(rows=rows, cursors=cursors, has_next=has_next, has_previous=bool(after), count=count)
+
+
+def list_page(items: Sequence[Any], key: Callable[[Any], Sequence[Any]], first: int | None, after: str | None) -> Page:
+    """Keyset paging over an in-memory list already sorted by ``key`` (reference data such as units)."""
+    size = DEFAULT_PAGE if first is None else first
+    if size < 0 or size > MAX_PAGE:
+        raise PageError(f"`first` must be between 0 and {MAX_PAGE}, got {size}")
+    start = 0
+    if after:
+        probe = items[0] if items else None
+        width = len(key(probe)) if probe is not None else 1
+        marker = decode_cursor(after, width)
+        start = next((i for i, it in enumerate(items) if list(key(it)) > marker), len(items))
+    chunk = list(items[start : start + size])
+    total = len(items)
+
+    async def count() -> int:
+        return total
+
+    return Page(
+        rows=chunk,
+        cursors=[encode_cursor(list(key(it))) for it in chunk],
+        has_next=start + size < len(items),
+        has_previous=start > 0,
+        count=count,
+    )

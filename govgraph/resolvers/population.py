@@ -1,0 +1,85 @@
+"""Resolvers for the population store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from govgraph.context import Info
+from govgraph.datasources import population as ds
+from govgraph.datasources.places import gazetteer
+from govgraph.domain.identity import InvalidPersonalId, parse_personal_id
+from govgraph.schema import common
+from govgraph.schema import places as places_types
+from govgraph.schema import population as types
+
+if TYPE_CHECKING:
+    from govgraph.schema.common import Connection
+
+
+def address_unit(code: str | None, structure: str | None) -> places_types.AdministrativeUnit | None:
+    if not code or not structure:
+        return None
+    unit = gazetteer().get(code, structure)
+    return places_types.AdministrativeUnit.from_unit(unit) if unit else None
+
+
+async def citizen(info: Info, personal_id: str) -> types.Citizen | None:
+    try:
+        parse_personal_id(personal_id)
+    except InvalidPersonalId as exc:
+        raise ValueError(f"personalId {personal_id!r} is not valid: {exc}") from exc
+    row = await info.context.loaders.population.citizen_by_pid.load(personal_id)
+    return types.Citizen.from_row(row) if row else None
+
+
+async def citizens_by_pid(info: Info, pids: list[str], required: bool) -> list[types.Citizen | None]:
+    rows = await info.context.loaders.population.citizen_by_pid.load_many(pids)
+    return common.ordered([types.Citizen.from_row(r) if r else None for r in rows], required)
+
+
+async def citizens(
+    info: Info,
+    f: types.CitizenFilterInput | None,
+    order: types.CitizenOrder | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[types.Citizen]:
+    flt = ds.CitizenFilter()
+    if f is not None:
+        flt = ds.CitizenFilter(
+            search=f.search,
+            unit_code=f.unit_code,
+            unit_structure=f.unit_structure,
+            sex=f.sex.name if f.sex else None,
+            born_from=f.born_from,
+            born_to=f.born_to,
+            alive=f.alive,
+        )
+    field = order.field.name if order else "PERSONAL_ID"
+    descending = order.descending if order else False
+    page = await ds.citizens_page(info.context.stores["population"], flt, field, descending, first, after)
+    return common.connection(page, types.Citizen.from_row)
+
+
+async def identity_documents(info: Info, pid: str) -> list[types.IdentityDocument]:
+    rows = await info.context.loaders.population.documents_by_pid.load(pid)
+    return [
+        types.IdentityDocument(
+            type=types.IdentityDocumentType(r.type),
+            number=r.number,
+            issued_on=r.issued_on,
+            issuer=r.issuer,
+            expires_on=r.expires_on,
+        )
+        for r in rows
+    ]
+
+
+async def parents(info: Info, pid: str) -> list[types.Parent]:
+    rows = await info.context.loaders.population.parents_by_pid.load(pid)
+    return [types.Parent(relation=types.ParentRelation(r.relation), citizen=types.Citizen.from_row(r)) for r in rows]
+
+
+async def children(info: Info, pid: str) -> list[types.Citizen]:
+    rows = await info.context.loaders.population.children_by_pid.load(pid)
+    return [types.Citizen.from_row(r) for r in rows]

@@ -1,0 +1,66 @@
+"""The full schema: each domain module exports ``<Domain>Query`` (and ``<Domain>Mutation`` where it writes).
+
+This module only merges them. A domain is the module of the same name in ``schema/``, ``resolvers/``,
+``datasources/`` and ``seed/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.tools import merge_types
+
+from govgraph.config import STORES
+from govgraph.schema.extensions import ErrorCodes, QueryStatsExtension
+
+DOMAINS: tuple[str, ...] = ("places", *STORES)
+
+
+def domain_modules() -> list[ModuleType]:
+    """The schema modules present, in a stable order (every domain has one once it is built)."""
+    found = []
+    for name in DOMAINS:
+        if importlib.util.find_spec(f"govgraph.schema.{name}") is not None:
+            found.append(importlib.import_module(f"govgraph.schema.{name}"))
+    return found
+
+
+@strawberry.type(description="Fetch any object by its global ID.")
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="One object by its global `id`; null if not found.")
+    nodes: list[relay.Node | None] = relay.node(
+        description="Several objects by their global `id`s, in order; null for those not found."
+    )
+
+
+def _parts(suffix: str) -> tuple[type[Any], ...]:
+    parts = []
+    for module in domain_modules():
+        cls = getattr(module, f"{module.__name__.rsplit('.', 1)[1].capitalize()}{suffix}", None)
+        if cls is not None:
+            parts.append(cls)
+    return tuple(parts)
+
+
+@cache
+def build_schema() -> strawberry.Schema:
+    """The full (authenticated) schema, built once per process."""
+    query = merge_types("Query", (NodeQuery, *_parts("Query")))
+    mutations = _parts("Mutation")
+    mutation = merge_types("Mutation", mutations) if mutations else None
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        extensions=[QueryStatsExtension, ErrorCodes],
+    )
+
+
+def sdl() -> str:
+    """The full schema's SDL, as committed in ``schema.graphql``."""
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,80 @@
+"""Shared schema building blocks: Node (strawberry.relay), connections, page info, user errors, time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from govgraph.datasources.base import Page
+
+NodeT = TypeVar("NodeT")
+
+HANOI_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+"""Asia/Ho_Chi_Minh: UTC+07:00 with no daylight saving since 1975."""
+
+
+def local(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as Hanoi local time with offset. Naive values (SQLite) are UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(HANOI_TZ)
+
+
+@strawberry.type(description="One item of a paginated list, with the cursor to continue after it.")
+class Edge(Generic[NodeT]):
+    node: NodeT = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Opaque cursor: pass it as `after` to get the items that follow.")
+
+
+@strawberry.type(description="A page of a list (Relay connection). Page size is capped at 100.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page with their cursors.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page sits in the whole list.")
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The number of items in the whole list (all pages), after filters.")
+    async def total_count(self) -> int:
+        return await self._count()
+
+    @strawberry.field(description="The items of this page, without cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [e.node for e in self.edges]
+
+
+def connection(page: Page, make: Callable[[Any], NodeT]) -> Connection[NodeT]:
+    """A Connection from a datasource page and a row → type function."""
+    edges = [Edge(node=make(row), cursor=cur) for row, cur in zip(page.rows, page.cursors, strict=True)]
+    info = relay.PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+    return Connection(edges=edges, page_info=info, _count=page.count)
+
+
+def ordered(nodes: Sequence[NodeT | None], required: bool) -> list[NodeT | None]:
+    """For ``resolve_nodes``: with ``required`` a missing node is an error, otherwise None."""
+    if required and any(n is None for n in nodes):
+        raise ValueError("One or more nodes were not found")
+    return list(nodes)
+
+
+@strawberry.type(description="An expected failure of a mutation (bad input, a broken rule), for the user to fix.")
+class UserError:
+    field: list[str] | None = strawberry.field(description="Path to the input field at fault, if any.")
+    message: str = strawberry.field(description="What went wrong, in words for the user.")
+    code: str = strawberry.field(description="A stable code clients can match, e.g. `INVALID`, `NOT_FOUND`.")
+
+
+@strawberry.enum(description="Sex as recorded in the population register (giới tính).")
+class Sex(Enum):
+    MALE = strawberry.enum_value("MALE", description="Nam.")
+    FEMALE = strawberry.enum_value("FEMALE", description="Nữ.")
