@@ -52,8 +52,11 @@ def _parts(suffix: str) -> tuple[type[Any], ...]:
 def build_schema() -> strawberry.Schema:
     """The full (authenticated) schema, built once per process."""
     query = merge_types("Query", (NodeQuery, *_parts("Query")))
+    query.__strawberry_definition__.description = "Read the city's data: every store, joined for you."
     mutations = _parts("Mutation")
     mutation = merge_types("Mutation", mutations) if mutations else None
+    if mutation is not None:
+        mutation.__strawberry_definition__.description = "Change the city's data: one store per mutation."
     return strawberry.Schema(
         query=query,
         mutation=mutation,
