@@ -60,14 +60,37 @@ def require_postgres() -> None:
         pytest.skip(f"no PostgreSQL server on {PG_HOST}:{PG_PORT} (set GOVGRAPH_TEST_PG_HOST/PORT)")
 
 
-async def make_settings(backend: str, tmp: Path, prefix: str = "govgraph_test") -> Settings:
-    """Settings whose seven stores are fresh SQLite files or PostgreSQL databases named ``<prefix>_<store>``."""
+async def drop_pg_databases(names: list[str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def pg_prefix(label: str = "main") -> str:
+    """Database names unique to this test process, so parallel runs on one server do not collide."""
+    return f"govgraph_t{os.getpid()}_{label}"
+
+
+async def make_settings(backend: str, tmp: Path, label: str = "main") -> Settings:
+    """Settings whose seven stores are fresh SQLite files or PostgreSQL databases of this test process."""
     if backend == "sqlite":
         return Settings(data_dir=tmp, query_stats=True, store_timeout=10)
     require_postgres()
-    names = {s: f"{prefix}_{s}" for s in STORES}
+    names = {s: f"{pg_prefix(label)}_{s}" for s in STORES}
     await ensure_pg_databases(list(names.values()))
     return Settings(data_dir=tmp, store_urls={s: pg_url(n) for s, n in names.items()}, query_stats=True)
+
+
+async def drop_settings(settings: Settings) -> None:
+    """Remove the PostgreSQL databases a test process made (SQLite files go with the temporary folder)."""
+    names = [u.rsplit("/", 1)[1] for u in settings.store_urls.values() if u.startswith("postgresql")]
+    if names:
+        await drop_pg_databases(names)
 
 
 @dataclass
@@ -89,6 +112,37 @@ async def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     ctx = await seed_stores(stores, "demo", RANDOM_SEED, quiet=True)
     yield Seeded(backend, settings, stores, ctx)
     await stores.dispose()
+    await drop_settings(settings)
+
+
+def broken_url(backend: str, tmp: Path) -> str:
+    """A store URL that does not answer: a SQLite file in a folder that does not exist, or a closed port."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'no-such-folder' / 'down.db'}"
+    return "postgresql+asyncpg://postgres@127.0.0.1:9/down"
+
+
+@pytest_asyncio.fixture
+async def client_with_store_down(
+    seeded: Seeded, tmp_path: Path
+) -> AsyncIterator[Callable[[str], Awaitable[httpx.AsyncClient]]]:
+    """``await open_client("complaints")``: a client on the seeded data with that one store not answering."""
+    opened: list[tuple[Stores, httpx.AsyncClient]] = []
+
+    async def open_client(store: str) -> httpx.AsyncClient:
+        urls = {s: seeded.settings.url_for(s) for s in STORES}
+        urls[store] = broken_url(seeded.backend, tmp_path)
+        settings = Settings(data_dir=seeded.settings.data_dir, store_urls=urls, query_stats=True, store_timeout=3)
+        stores = Stores(settings)
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, stores=stores)),
+                              base_url="http://govgraph.test")  # fmt: skip
+        opened.append((stores, c))
+        return c
+
+    yield open_client
+    for stores, c in opened:
+        await c.aclose()
+        await stores.dispose()
 
 
 @pytest.fixture
