@@ -10,6 +10,7 @@ import strawberry
 
 from govgraph.auth.identity import Principal
 from govgraph.datasources.base import QueryStats, Stores
+from govgraph.events import EventBus, InProcessBus
 
 if TYPE_CHECKING:
     from govgraph.datasources.complaints import ComplaintsLoaders
@@ -76,6 +77,7 @@ class Context:
 
     stores: Stores
     principal: Principal
+    bus: EventBus = field(default_factory=InProcessBus)
     request: Any = None
     response: Any = None
     stats: QueryStats = field(default_factory=QueryStats)

@@ -18,6 +18,7 @@ from govgraph.auth.identity import AuthError, Principal, bearer_token, verify_to
 from govgraph.config import Settings
 from govgraph.context import Context
 from govgraph.datasources.base import Stores
+from govgraph.events import EventBus, InProcessBus
 from govgraph.schema import build_schema
 
 log = logging.getLogger("govgraph")
@@ -26,10 +27,11 @@ log = logging.getLogger("govgraph")
 class GovGraphView(GraphQL[Context, None]):
     """strawberry's ASGI view with govgraph's context (stores, verified principal, fresh loaders)."""
 
-    def __init__(self, stores: Stores, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, stores: Stores, settings: Settings, bus: EventBus, **kwargs: Any) -> None:
         super().__init__(build_schema(), **kwargs)
         self.stores = stores
         self.settings = settings
+        self.bus = bus
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("govgraph.principal")
@@ -39,6 +41,7 @@ class GovGraphView(GraphQL[Context, None]):
         return Context(
             stores=self.stores,
             principal=principal,
+            bus=self.bus,
             request=request,
             response=response,
             report_stats=self.settings.query_stats,
@@ -81,9 +84,15 @@ class RequireToken:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, stores: Stores | None = None, seed_demo: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    stores: Stores | None = None,
+    seed_demo: bool = True,
+    bus: EventBus | None = None,
+) -> Starlette:
     """The ASGI app. ``stores`` may be given (tests); otherwise they are opened in the lifespan."""
     settings = settings or Settings.from_env()
+    bus = bus or InProcessBus()
     owned = stores is None
     stores = stores or Stores(settings)
 
@@ -101,7 +110,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None, s
             if owned:
                 await stores.dispose()
 
-    view = GovGraphView(stores, settings, graphql_ide="graphiql" if settings.env == "development" else None)
+    view = GovGraphView(stores, settings, bus, graphql_ide="graphiql" if settings.env == "development" else None)
     guarded = RequireToken(view, settings)
 
     async def healthz(request: Request) -> Response:
@@ -125,6 +134,7 @@ def create_app(settings: Settings | None = None, stores: Stores | None = None, s
         lifespan=lifespan,
     )
     app.state.stores = stores
+    app.state.bus = bus
     app.state.settings = settings
     return app
 

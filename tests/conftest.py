@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
 
 from govgraph.auth.identity import Role, mint_token
 from govgraph.config import STORES, Settings
@@ -157,17 +158,27 @@ def token_for(settings: Settings, role: Role = Role.ADMIN, **claims: Any) -> str
     return mint_token(settings, role, **claims)
 
 
+@pytest.fixture
+def app(seeded: Seeded) -> Starlette:
+    """The ASGI app on the seeded stores; ``app.state.bus`` is its event bus."""
+    return create_app(seeded.settings, stores=seeded.stores)
+
+
 @pytest_asyncio.fixture
-async def client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(seeded.settings, stores=seeded.stores)
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://govgraph.test") as c:
         yield c
 
 
 def make_gql(client: httpx.AsyncClient, token: str | None) -> GQL:
-    async def run(query: str, variables: dict[str, Any] | None = None, expect_errors: bool = False) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        expect_errors: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         resp = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         assert resp.status_code == 200, resp.text
         body: dict[str, Any] = resp.json()
@@ -182,6 +193,16 @@ def make_gql(client: httpx.AsyncClient, token: str | None) -> GQL:
 def as_admin(client: httpx.AsyncClient, seeded: Seeded) -> GQL:
     """Run a query with an admin token; fails on GraphQL errors unless ``expect_errors=True``."""
     return make_gql(client, token_for(seeded.settings, Role.ADMIN))
+
+
+@pytest.fixture
+def as_role(client: httpx.AsyncClient, seeded: Seeded) -> Callable[..., GQL]:
+    """``as_role(Role.CITIZEN, subject=pid)`` / ``as_role(Role.OFFICER, unit=..., domains=(...))``."""
+
+    def make(role: Role, **claims: Any) -> GQL:
+        return make_gql(client, token_for(seeded.settings, role, **claims))
+
+    return make
 
 
 def statements(body: dict[str, Any], store: str | None = None) -> int:

@@ -21,7 +21,22 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import MetaData, Row, Select, Table, and_, event, func, or_, select, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    MetaData,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -101,6 +116,36 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.close()
 
 
+def _sqlite_immediate(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the driver, begin transactions, and begin them IMMEDIATE (SQLAlchemy's recipe)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(conn: SyncConnection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+IDEMPOTENCY_TABLE = "idempotency_keys"
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """Every store records the mutations it has applied under a client's Idempotency-Key, in the same
+    transaction as the change itself, so a retry finds the first result and changes nothing."""
+    return Table(
+        IDEMPOTENCY_TABLE,
+        metadata,
+        Column("subject", String(64), primary_key=True, comment="who sent it (token sub)"),
+        Column("key", String(200), primary_key=True, comment="the client's Idempotency-Key"),
+        Column("operation", String(80), nullable=False),
+        Column("fingerprint", String(64), nullable=False, comment="sha256 of the input"),
+        Column("result", JSON, nullable=False, comment="what the first call returned"),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 _UNAVAILABLE = (OSError, TimeoutError, OperationalError, InterfaceError, ConnectionError)
 
 
@@ -124,9 +169,18 @@ class Store:
         self.metadata = metadata
         self.timeout = timeout
         self.is_sqlite = url.startswith("sqlite")
+        if IDEMPOTENCY_TABLE not in metadata.tables:
+            idempotency_table(metadata)
+        self.idempotency: Table = metadata.tables[IDEMPOTENCY_TABLE]
         if self.is_sqlite:
             self.engine = create_async_engine(url, connect_args={"timeout": timeout})
             _sqlite_pragmas(self.engine)
+            # Writes take SQLite's write lock when they begin (BEGIN IMMEDIATE), so concurrent
+            # read-then-write transactions queue on busy_timeout instead of failing on lock upgrade.
+            self.writer = create_async_engine(url, connect_args={"timeout": timeout})
+            _sqlite_pragmas(self.writer)
+            _sqlite_immediate(self.writer)
+            _instrument(self.writer, name)
         else:
             self.engine = create_async_engine(
                 url,
@@ -139,6 +193,7 @@ class Store:
                     "server_settings": {"application_name": f"govgraph-{name}"},
                 },
             )
+            self.writer = self.engine
         _instrument(self.engine, name)
 
     def _fail(self, exc: BaseException) -> StoreUnavailable:
@@ -165,7 +220,7 @@ class Store:
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction: committed when the block ends, rolled back on any exception."""
         try:
-            async with self.engine.begin() as conn:
+            async with self.writer.begin() as conn:
                 yield conn
         except Exception as exc:
             if _is_unavailable(exc):
@@ -214,6 +269,8 @@ class Store:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.writer is not self.engine:
+            await self.writer.dispose()
 
 
 def store_metadata(name: str) -> MetaData:

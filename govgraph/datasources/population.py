@@ -173,3 +173,9 @@ class PopulationLoaders:
             .order_by(link.child_pid, link.relation)
         )
         return index_many(await self.store.all(stmt), lambda r: r.link_key)
+
+
+async def update_contact(conn: Any, pid: str, phone: str | None) -> bool:
+    """Set a citizen's phone (None clears it) inside the caller's transaction; False if no such citizen."""
+    result = await conn.execute(citizens.update().where(citizens.c.pid == pid).values(phone=phone))
+    return bool(result.rowcount)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from govgraph.auth.identity import Role
+from govgraph.auth.roles import require, require_self
 from govgraph.context import Info
 from govgraph.datasources import population as ds
 from govgraph.datasources.places import gazetteer
-from govgraph.domain.identity import InvalidPersonalId, parse_personal_id
+from govgraph.domain.identity import InvalidPersonalId, normalize_phone, parse_personal_id
+from govgraph.resolvers.mutation import Tx, UserInputError, run_mutation
 from govgraph.schema import common
 from govgraph.schema import places as places_types
 from govgraph.schema import population as types
@@ -83,3 +86,26 @@ async def parents(info: Info, pid: str) -> list[types.Parent]:
 async def children(info: Info, pid: str) -> list[types.Citizen]:
     rows = await info.context.loaders.population.children_by_pid.load(pid)
     return [types.Citizen.from_row(r) for r in rows]
+
+
+async def update_contact(info: Info, data: types.CitizenUpdateContactInput) -> types.CitizenUpdateContactPayload:
+    require(info.context.principal, Role.CITIZEN, Role.OFFICER, domain="population")
+    require_self(info.context.principal, data.personal_id)
+
+    async def work(tx: Tx) -> str:
+        phone = None
+        if data.phone:
+            phone = normalize_phone(data.phone)
+            if phone is None:
+                raise UserInputError(
+                    "Not a Vietnamese mobile (10 digits, known prefix) or Hanoi landline (024...)",
+                    ["input", "phone"],
+                )
+        if not await ds.update_contact(tx.conn, data.personal_id, phone):
+            raise UserInputError("No citizen has this personal ID", ["input", "personalId"], "NOT_FOUND")
+        tx.emit("population.citizen.updated", personal_id=data.personal_id, fields=["phone"])
+        return data.personal_id
+
+    outcome = await run_mutation(info, store="population", operation="citizenUpdateContact", input=data, work=work)
+    found = await citizen(info, outcome.key) if outcome.key else None
+    return types.CitizenUpdateContactPayload(citizen=found, user_errors=outcome.errors)

@@ -15,6 +15,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from govgraph.config import STORES
 from govgraph.schema.extensions import ErrorCodes, QueryStatsExtension
@@ -52,11 +53,11 @@ def _parts(suffix: str) -> tuple[type[Any], ...]:
 def build_schema() -> strawberry.Schema:
     """The full (authenticated) schema, built once per process."""
     query = merge_types("Query", (NodeQuery, *_parts("Query")))
-    query.__strawberry_definition__.description = "Read the city's data: every store, joined for you."
+    get_object_definition(query, strict=True).description = "Read the city's data: every store, joined for you."
     mutations = _parts("Mutation")
     mutation = merge_types("Mutation", mutations) if mutations else None
     if mutation is not None:
-        mutation.__strawberry_definition__.description = "Change the city's data: one store per mutation."
+        get_object_definition(mutation, strict=True).description = "Change the city's data: one store per mutation."
     return strawberry.Schema(
         query=query,
         mutation=mutation,

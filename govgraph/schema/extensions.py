@@ -8,6 +8,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from govgraph.auth.roles import Forbidden
 from govgraph.datasources.base import PageError, QueryStats, StoreUnavailable, current_stats
 from govgraph.domain.identity import InvalidPersonalId
 
@@ -35,6 +36,8 @@ class QueryStatsExtension(SchemaExtension):
 def error_code(error: GraphQLError) -> dict[str, Any] | None:
     """Extensions for errors a client should be able to match on."""
     original = error.original_error
+    if isinstance(original, Forbidden):
+        return {"code": "FORBIDDEN"}
     if isinstance(original, StoreUnavailable):
         return {"code": "STORE_UNAVAILABLE", "store": original.store}
     if isinstance(original, PageError | InvalidPersonalId | ValueError):

@@ -11,7 +11,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import population as resolve
-from govgraph.schema.common import Connection, Sex
+from govgraph.schema.common import Connection, Sex, UserError
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -178,3 +178,29 @@ class PopulationQuery:
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     ) -> Connection[Citizen] | None:
         return await resolve.citizens(info, filter, order_by, first, after)
+
+
+@strawberry.input(description="Change a citizen's contact details (the citizen themselves, or a population officer).")
+class CitizenUpdateContactInput:
+    personal_id: str = strawberry.field(description="Whose details to change.")
+    phone: str | None = strawberry.field(
+        default=None, description="New phone: a 10-digit mobile or a 024 Hanoi landline; null or empty clears it."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Client-chosen key: a retry with the same key returns the first result."
+    )
+
+
+@strawberry.type(description="Result of citizenUpdateContact.")
+class CitizenUpdateContactPayload:
+    citizen: Citizen | None = strawberry.field(description="The citizen as now recorded (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.type(description="Population register changes.")
+class PopulationMutation:
+    @strawberry.mutation(description="Change a citizen's phone number. Allowed: the citizen, population officers.")
+    async def citizen_update_contact(
+        self, info: Info, input: Annotated[CitizenUpdateContactInput, strawberry.argument(description="The change.")]
+    ) -> CitizenUpdateContactPayload:
+        return await resolve.update_contact(info, input)
