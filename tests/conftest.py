@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +219,71 @@ def statements(body: dict[str, Any], store: str | None = None) -> int:
 @pytest.fixture
 def today() -> dt.date:
     return dt.date.today()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment for a `govgraph serve`/uvicorn process on the same stores as ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVGRAPH_")}
+    env.update({f"GOVGRAPH_{s.upper()}_URL": settings.url_for(s) for s in STORES})
+    env.update(
+        GOVGRAPH_DATA_DIR=str(settings.data_dir),
+        GOVGRAPH_JWT_SECRET=settings.jwt_secret,
+        GOVGRAPH_QUERY_STATS="1",
+        GOVGRAPH_LOG_LEVEL="warning",
+        **extra,
+    )
+    return env
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """A real uvicorn process serving govgraph; returns once /healthz answers."""
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "govgraph.server:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env)  # noqa: S603 - our own interpreter and module
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("the server did not answer /healthz within 30 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+    def client(self, role: Role = Role.ADMIN, **claims: Any) -> httpx.AsyncClient:
+        """An HTTP client to the running server carrying a token for ``role``."""
+        token = token_for(self.settings, role, **claims)
+        return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded: Seeded) -> Any:
+    """A separate govgraph server process on the seeded stores, for tests with real parallel requests."""
+    port = free_port()
+    proc = start_server(server_env(seeded.settings), port)
+    yield LiveServer(f"http://127.0.0.1:{port}", seeded.settings)
+    stop_server(proc)

@@ -133,3 +133,17 @@ async def test_oversized_idempotency_key_is_refused(as_admin: GQL, seeded: Seede
         UPDATE, {"in": {"personalId": person(seeded, -7), "phone": "0912345678", "idempotencyKey": "x" * 201}}
     )
     assert body["data"]["citizenUpdateContact"]["userErrors"][0]["field"] == ["idempotencyKey"]
+
+
+async def test_parallel_requests_against_a_running_server(live_server: Any, seeded: Seeded) -> None:
+    """Real HTTP requests in parallel to a separate server process: one key, one change."""
+    pid = person(seeded, -8)
+    async with live_server.client() as http:
+        variables = {"in": {"personalId": pid, "phone": "0984444444", "idempotencyKey": "live-key"}}
+        responses = await asyncio.gather(
+            *(http.post("/graphql", json={"query": UPDATE, "variables": variables}) for _ in range(20))
+        )
+        bodies = [r.json() for r in responses]
+        assert {r.status_code for r in responses} == {200}
+        assert all(b["data"] == bodies[0]["data"] for b in bodies)
+        assert bodies[0]["data"]["citizenUpdateContact"]["citizen"]["phone"] == "0984444444"
