@@ -43,6 +43,14 @@ class Settings:
     query_stats: bool = False
     store_timeout: float = 5.0
     """Seconds a store may take to answer one statement before it is reported unavailable."""
+    ws_init_timeout: float = 10.0
+    """Seconds a WebSocket client has to send connection_init (then: close 4408)."""
+    ws_max_subscriptions: int = 20
+    """Subscriptions one WebSocket connection may hold at once."""
+    ws_max_connections_per_token: int = 5
+    """WebSocket connections one token may hold at once."""
+    ws_queue: int = 256
+    """Events waiting for one subscriber before it is dropped as a slow consumer (close 4429)."""
 
     def url_for(self, store: str) -> str:
         """The SQLAlchemy URL of a store: explicit, or a SQLite file under the data directory."""
@@ -75,4 +83,8 @@ class Settings:
             env=mode,  # type: ignore[arg-type]
             query_stats=_bool(env.get("GOVGRAPH_QUERY_STATS")),
             store_timeout=float(env.get("GOVGRAPH_STORE_TIMEOUT", "5")),
+            ws_init_timeout=float(env.get("GOVGRAPH_WS_INIT_TIMEOUT", "10")),
+            ws_max_subscriptions=int(env.get("GOVGRAPH_WS_MAX_SUBSCRIPTIONS", "20")),
+            ws_max_connections_per_token=int(env.get("GOVGRAPH_WS_MAX_CONNECTIONS_PER_TOKEN", "5")),
+            ws_queue=int(env.get("GOVGRAPH_WS_QUEUE", "256")),
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from govgraph.auth.identity import Principal
+from govgraph.config import Settings
 from govgraph.datasources.base import QueryStats, Stores
 from govgraph.events import EventBus, InProcessBus
 
@@ -83,10 +84,17 @@ class Context:
     stats: QueryStats = field(default_factory=QueryStats)
     report_stats: bool = False
     """Add ``extensions.queryStats`` to the response (GOVGRAPH_QUERY_STATS=1)."""
+    connection_params: dict[str, Any] | None = None
+    """The WebSocket connection_init payload (set by strawberry)."""
+    settings: Settings = field(default_factory=Settings)
 
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.stores)
+
+    def reset_loaders(self) -> None:
+        """Fresh loaders (and caches): once per subscription event, so nothing is served stale or shared."""
+        self.__dict__.pop("loaders", None)
 
 
 Info = strawberry.Info[Context, None]

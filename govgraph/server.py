@@ -3,41 +3,62 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from govgraph.auth.identity import AuthError, Principal, bearer_token, verify_token
 from govgraph.config import Settings
 from govgraph.context import Context
 from govgraph.datasources.base import Stores
-from govgraph.events import EventBus, InProcessBus
+from govgraph.events import EventBus, make_bus
 from govgraph.schema import build_schema
 
 log = logging.getLogger("govgraph")
 
 
 class GovGraphView(GraphQL[Context, None]):
-    """strawberry's ASGI view with govgraph's context (stores, verified principal, fresh loaders)."""
+    """strawberry's ASGI view with govgraph's context (stores, verified principal, fresh loaders).
+
+    HTTP requests arrive here already authenticated (RequireToken). WebSocket connections speak only
+    graphql-transport-ws; their token comes in connection_init and is verified in on_ws_connect.
+    """
 
     def __init__(self, stores: Stores, settings: Settings, bus: EventBus, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+        super().__init__(
+            build_schema(),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
+            **kwargs,
+        )
+        self.max_subscriptions_per_connection = settings.ws_max_subscriptions
         self.stores = stores
         self.settings = settings
         self.bus = bus
+        self.connections_per_token: Counter[str] = Counter()
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        principal = request.scope.get("govgraph.principal")
-        if not isinstance(principal, Principal):
-            # Only RequireToken sets it: a request that reached here without it is refused, never served.
-            raise AuthError("not authenticated")
+        if isinstance(request, WebSocket):
+            principal = Principal.anonymous()  # until on_ws_connect accepts a token
+        else:
+            principal = request.scope.get("govgraph.principal")
+            if not isinstance(principal, Principal):
+                # Only RequireToken sets it: a request that reached here without it is refused, never served.
+                raise AuthError("not authenticated")
         return Context(
             stores=self.stores,
             principal=principal,
@@ -45,7 +66,34 @@ class GovGraphView(GraphQL[Context, None]):
             request=request,
             response=response,
             report_stats=self.settings.query_stats,
+            settings=self.settings,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, Any] | None:
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        try:
+            principal = verify_token(bearer_token(raw if isinstance(raw, str) else None), self.settings)
+        except AuthError as exc:
+            raise ConnectionRejectionError({"reason": str(exc)}) from exc
+        key = hashlib.sha256(str(raw).encode()).hexdigest()
+        if self.connections_per_token[key] >= self.settings.ws_max_connections_per_token:
+            limit = self.settings.ws_max_connections_per_token
+            raise ConnectionRejectionError({"reason": f"at most {limit} connections per token"})
+        self.connections_per_token[key] += 1
+        context.request.scope["govgraph.token_key"] = key
+        context.principal = principal
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            key = scope.get("govgraph.token_key")
+            if key is not None:
+                self.connections_per_token[key] -= 1
+                if self.connections_per_token[key] <= 0:
+                    del self.connections_per_token[key]
 
 
 def _unauthorized(message: str) -> Response:
@@ -92,7 +140,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. ``stores`` may be given (tests); otherwise they are opened in the lifespan."""
     settings = settings or Settings.from_env()
-    bus = bus or InProcessBus()
+    bus = bus or make_bus(settings.redis_url)
     owned = stores is None
     stores = stores or Stores(settings)
 
@@ -104,9 +152,11 @@ def create_app(
                 from govgraph.seed import seed_if_empty
 
                 await seed_if_empty(stores)
+        await bus.start()
         try:
             yield
         finally:
+            await bus.stop()
             if owned:
                 await stores.dispose()
 
@@ -119,15 +169,18 @@ def create_app(
     async def readyz(request: Request) -> Response:
         health = await stores.health()
         failing = {name: err for name, err in health.items() if err}
+        bus_error = bus.health()
         body = {
-            "status": "ready" if not failing else "degraded",
+            "status": "ready" if not failing and not bus_error else "degraded",
             "stores": {n: (e or "ok") for n, e in health.items()},
+            "eventBus": bus_error or "ok",
         }
-        return JSONResponse(body, status_code=200 if not failing else 503)
+        return JSONResponse(body, status_code=200 if not failing and not bus_error else 503)
 
     app = Starlette(
         routes=[
             Route("/graphql", guarded, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

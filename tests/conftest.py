@@ -284,6 +284,8 @@ class LiveServer:
 def live_server(seeded: Seeded) -> Any:
     """A separate govgraph server process on the seeded stores, for tests with real parallel requests."""
     port = free_port()
-    proc = start_server(server_env(seeded.settings), port)
+    proc = start_server(
+        server_env(seeded.settings, GOVGRAPH_WS_INIT_TIMEOUT="2", GOVGRAPH_WS_MAX_SUBSCRIPTIONS="3"), port
+    )
     yield LiveServer(f"http://127.0.0.1:{port}", seeded.settings)
     stop_server(proc)

@@ -38,6 +38,18 @@ class Principal:
     school: str | None = None
     domains: tuple[str, ...] = ()
     purpose: str | None = None
+    expires_at: dt.datetime | None = None
+    authenticated: bool = True
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        """Nobody: the principal of a WebSocket before its connection_init was accepted."""
+        return cls(subject="", role=Role.CITIZEN, authenticated=False)
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        if self.expires_at is None:
+            return False
+        return (now or dt.datetime.now(dt.UTC)) > self.expires_at + CLOCK_SKEW
 
 
 def verify_token(token: str, settings: Settings) -> Principal:
@@ -76,6 +88,7 @@ def verify_token(token: str, settings: Settings) -> Principal:
         school=claims.get("school"),
         domains=tuple(str(d) for d in domains),
         purpose=claims.get("purpose"),
+        expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
     )
 
 

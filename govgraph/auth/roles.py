@@ -15,6 +15,8 @@ class Forbidden(Exception):
 
 def require(principal: Principal, *roles: Role, domain: str | None = None) -> None:
     """Allow admins and the given roles; an officer must also work in ``domain``."""
+    if not principal.authenticated:
+        raise Forbidden("Not authenticated")
     if principal.role == Role.ADMIN:
         return
     if principal.role not in roles:

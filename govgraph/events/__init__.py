@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,10 +31,26 @@ class SlowConsumer(Exception):
     """The subscriber's queue overflowed; it was dropped."""
 
 
+class BusInterrupted(Exception):
+    """The event bus lost its connection (e.g. Redis went away); events may have been missed."""
+
+
+@dataclass(frozen=True)
+class _Interrupt:
+    reason: str
+
+
 class EventBus(Protocol):
     async def publish(self, events: Iterable[Event]) -> None: ...
 
     def subscribe(self, prefixes: Iterable[str], maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def health(self) -> str | None:
+        """None when healthy, else what is wrong."""
 
 
 class Subscription:
@@ -44,7 +61,7 @@ class Subscription:
     def __init__(self, bus: InProcessBus, prefixes: Iterable[str], maxsize: int) -> None:
         self.id = next(self._ids)
         self.prefixes = tuple(prefixes)
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=maxsize)
+        self.queue: asyncio.Queue[Event | _Interrupt | None] = asyncio.Queue(maxsize=maxsize)
         self.dropped = False
         self._bus = bus
 
@@ -64,6 +81,15 @@ class Subscription:
                 self.queue.get_nowait()
             self.queue.put_nowait(None)
 
+    def interrupt(self, reason: str) -> None:
+        """Tell the reader the bus failed: its iterator raises BusInterrupted (after what is queued)."""
+        self._bus.unsubscribe(self)
+        try:
+            self.queue.put_nowait(_Interrupt(reason))
+        except asyncio.QueueFull:
+            self.queue.get_nowait()
+            self.queue.put_nowait(_Interrupt(reason))
+
     def close(self) -> None:
         self._bus.unsubscribe(self)
 
@@ -75,6 +101,8 @@ class Subscription:
                     if self.dropped:
                         raise SlowConsumer("the subscriber did not keep up and was dropped")
                     return
+                if isinstance(event, _Interrupt):
+                    raise BusInterrupted(event.reason)
                 yield event
         finally:
             self.close()
@@ -102,6 +130,37 @@ class InProcessBus:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.pop(sub.id, None)
 
+    def interrupt_all(self, reason: str) -> None:
+        for sub in list(self._subs.values()):
+            sub.interrupt(reason)
+
+    async def start(self) -> None:
+        """Nothing to connect to in-process."""
+
+    async def stop(self) -> None:
+        self.interrupt_all("the server is shutting down")
+
+    def health(self) -> str | None:
+        return None
+
     @property
     def subscribers(self) -> int:
         return len(self._subs)
+
+
+def encode(event: Event) -> bytes:
+    return json.dumps({"topic": event.topic, "payload": event.payload, "at": event.at.isoformat()}).encode()
+
+
+def decode(raw: bytes | str) -> Event:
+    data = json.loads(raw)
+    return Event(data["topic"], data["payload"], dt.datetime.fromisoformat(data["at"]))
+
+
+def make_bus(redis_url: str | None) -> EventBus:
+    """In-process unless a Redis URL is configured (GOVGRAPH_REDIS_URL)."""
+    if redis_url:
+        from govgraph.events.redis import RedisBus
+
+        return RedisBus(redis_url)
+    return InProcessBus()
