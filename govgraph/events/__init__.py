@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,6 +63,8 @@ class Subscription:
         self.prefixes = tuple(prefixes)
         self.queue: asyncio.Queue[Event | _Interrupt | None] = asyncio.Queue(maxsize=maxsize)
         self.dropped = False
+        self.on_drop: Callable[[], None] | None = None
+        """Called once when the subscriber is dropped as a slow consumer (e.g. to close its socket)."""
         self._bus = bus
 
     def wants(self, topic: str) -> bool:
@@ -80,6 +82,8 @@ class Subscription:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(None)
+            if self.on_drop is not None:
+                self.on_drop()
 
     def interrupt(self, reason: str) -> None:
         """Tell the reader the bus failed: its iterator raises BusInterrupted (after what is queued)."""

@@ -1,0 +1,57 @@
+"""Following the event bus for a subscription: bounded, authorised per event, ended by token expiry.
+
+Every subscription resolver iterates :func:`follow`. For each event it gets fresh loaders (nothing cached from
+an earlier event or shared with another subscriber), so the same row scoping and field rules as a query apply
+to what it then yields. A subscriber whose queue overflows is dropped and its WebSocket closed with 4429; an
+expired token ends the subscription with an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from starlette.websockets import WebSocket
+
+from govgraph.context import Info
+from govgraph.events import Event
+
+SLOW_CONSUMER_CLOSE = 4429
+
+
+class TokenExpired(Exception):
+    """The subscriber's token expired: the subscription ends; reconnect with a fresh token."""
+
+
+async def follow(
+    info: Info, prefixes: Iterable[str], match: Callable[[Event], bool] = lambda e: True
+) -> AsyncIterator[Event]:
+    ctx = info.context
+    sub = ctx.bus.subscribe(prefixes, maxsize=ctx.settings.ws_queue)
+    ws = ctx.request if isinstance(ctx.request, WebSocket) else None
+    if ws is not None:
+        reason = f"slow consumer: more than {ctx.settings.ws_queue} events waiting"
+
+        def drop() -> None:
+            asyncio.get_running_loop().create_task(ws.close(code=SLOW_CONSUMER_CLOSE, reason=reason))
+
+        sub.on_drop = drop
+    events = aiter(sub)
+    try:
+        while True:
+            expires = ctx.principal.expires_at
+            timeout = None if expires is None else (expires - dt.datetime.now(dt.UTC)).total_seconds()
+            if timeout is not None and timeout <= 0:
+                raise TokenExpired("The token expired: subscribe again with a fresh token")
+            try:
+                event = await asyncio.wait_for(anext(events), timeout=timeout)
+            except TimeoutError:
+                raise TokenExpired("The token expired: subscribe again with a fresh token") from None
+            except StopAsyncIteration:
+                return
+            if match(event):
+                ctx.reset_loaders()
+                yield event
+    finally:
+        sub.close()
