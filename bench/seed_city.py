@@ -60,14 +60,14 @@ async def main() -> None:
     elapsed = time.perf_counter() - started
     print(f"\n### Seed `{args.scale}` on {args.backend}\n")
     print(f"- command: `python bench/seed_city.py --backend {args.backend} --scale {args.scale}`")
-    print(
-        f"- date: {dt.date.today()}, machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"- date: {dt.date.today()}, machine: {machine}")
     print(f"- wall time: {elapsed:.0f} s\n")
     print("| store | size | largest tables (rows) |\n|---|---|---|")
     for store in stores:
         if store.is_sqlite:
-            size = os.path.getsize(store.url.split("///", 1)[1])
+            sql = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            size = int(await store.scalar(text(sql)))
         else:
             size = int(await store.scalar(text("SELECT pg_database_size(current_database())")))
         counts = []
