@@ -1,0 +1,450 @@
+"""Complaints store: complaints (khiếu nại) and denunciations (tố cáo), their history, complainants, and the
+sealed denouncer identities (DOMAIN.md §6).
+
+Deadlines are not stored: they are computed from the dates below (``govgraph.domain.complaints``). The
+"overdue" filter turns the deadline rules into date thresholds for ``today`` so the database can apply it.
+
+Confidentiality (Law on Denunciations Art. 56): nothing in ``cases``, ``case_events`` or ``complainants`` names a
+denouncer. A denunciation carries only an opaque random ``denouncer_token``; the identity lives in
+``denouncer_identities``, which no query of this module reads (a later, audited, need-to-know path will).
+The table has no foreign key to ``cases`` so that it can move to its own encrypted store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import ColumnElement
+
+from govgraph.datasources.base import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    LoaderFamily,
+    ManyLoader,
+    OneLoader,
+    Page,
+    PageError,
+    Store,
+    chunks,
+    decode_cursor,
+    encode_cursor,
+    index_many,
+    index_one,
+    keyset_after,
+    paginate,
+)
+from govgraph.domain.complaints import (
+    MAX_EXTENSIONS,
+    CaseKind,
+    Complexity,
+    Phase,
+    overdue_rules,
+    statuses_in,
+)
+
+HANOI = dt.timezone(dt.timedelta(hours=7))
+
+metadata = MetaData()
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("code", String(16), primary_key=True, comment="Case code: KN-<year>-<serial> or TC-<year>-<serial>"),
+    Column("kind", String(12), nullable=False, comment="COMPLAINT (khiếu nại) or DENUNCIATION (tố cáo)"),
+    Column("instance", String(6), nullable=True, comment="Complaints: FIRST or SECOND (lần đầu / lần hai)"),
+    Column("status", String(20), nullable=False, comment="Unified status (domain.complaints.CaseStatus)"),
+    Column(
+        "complexity",
+        String(20),
+        nullable=False,
+        server_default="NORMAL",
+        comment="NORMAL, COMPLEX (phức tạp) or ESPECIALLY_COMPLEX (đặc biệt phức tạp)",
+    ),
+    Column(
+        "remote_area",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        comment="Vùng sâu, vùng xa, đi lại khó khăn: longer complaint deadlines",
+    ),
+    Column("received_at", DateTime(timezone=True), nullable=False, comment="When the petition was received"),
+    Column("accepted_at", DateTime(timezone=True), nullable=True, comment="Thụ lý: starts the resolution clock"),
+    Column(
+        "extensions",
+        SmallInteger,
+        nullable=False,
+        server_default="0",
+        comment="Denunciations: resolution extensions granted (gia hạn), 0-2",
+    ),
+    Column(
+        "concluded_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="When the decision (khiếu nại) or conclusion (tố cáo) was issued, or the case otherwise ended",
+    ),
+    Column("unit_code", String(5), nullable=False, comment="Administrative unit the case is handled in"),
+    Column("unit_structure", String(10), nullable=False, comment="Structure of unit_code (Y2025_07 or Y2025_01)"),
+    Column("agency_name", String(200), nullable=False, comment="Who resolves: e.g. 'Chủ tịch UBND phường Cửa Nam'"),
+    Column("inspector_id", String(12), nullable=True, comment="Staff account of the assigned inspector"),
+    Column("inspector_name", String(80), nullable=True),
+    Column(
+        "subject",
+        Text,
+        nullable=False,
+        comment="What the case is about; for denunciations the REDACTED petition (Art. 56)",
+    ),
+    Column("contested_act", Text, nullable=True, comment="Complaints: the administrative decision or act contested"),
+    Column(
+        "contested_on",
+        Date,
+        nullable=True,
+        comment="Complaints: when the complainant received or learned of the contested act (Art. 9 clock)",
+    ),
+    Column("outcome", Text, nullable=True, comment="Decision or conclusion summary, or the reason it ended"),
+    Column(
+        "first_instance_code",
+        String(16),
+        ForeignKey("cases.code"),
+        nullable=True,
+        comment="Second-instance complaints: the first-instance case",
+    ),
+    Column(
+        "denouncer_token",
+        String(32),
+        nullable=True,
+        unique=True,
+        comment="Denunciations: opaque key of the sealed identity in denouncer_identities",
+    ),
+    CheckConstraint(f"extensions BETWEEN 0 AND {MAX_EXTENSIONS}", name="ck_cases_extensions"),
+    CheckConstraint(
+        "(kind = 'COMPLAINT' AND instance IS NOT NULL AND denouncer_token IS NULL)"
+        " OR (kind = 'DENUNCIATION' AND instance IS NULL)",
+        name="ck_cases_kind_instance",
+    ),
+    Index("ix_cases_unit_received", "unit_code", "unit_structure", "received_at", "code"),
+    Index("ix_cases_received", "received_at", "code"),
+    Index("ix_cases_inspector", "inspector_id", "received_at"),
+    Index("ix_cases_kind_status", "kind", "status"),
+    Index("ix_cases_status_accepted", "status", "accepted_at"),
+    Index("ix_cases_first_instance", "first_instance_code"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_code", String(16), ForeignKey("cases.code"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, comment="When the status changed"),
+    Column("status", String(20), nullable=False, comment="The status the case entered"),
+    Column("actor_id", String(20), nullable=False, comment="Staff account that made the change"),
+    Column("actor_name", String(80), nullable=False),
+    Column("note", Text, nullable=True, comment="Document number or reason"),
+    Index("ix_case_events_case_at", "case_code", "at", "id"),
+)
+
+complainants = Table(
+    "complainants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_code", String(16), ForeignKey("cases.code"), nullable=False),
+    Column("position", SmallInteger, nullable=False, comment="1 = the lead complainant, then co-complainants"),
+    Column("pid", String(12), nullable=True, comment="Personal ID number, when known"),
+    Column("full_name", String(140), nullable=False, comment="As written on the petition"),
+    Column("address", Text, nullable=True, comment="As written on the petition"),
+    Column("phone", String(11), nullable=True),
+    Index("ix_complainants_case", "case_code", "position"),
+    Index("ix_complainants_pid", "pid"),
+)
+
+denouncer_identities = Table(
+    "denouncer_identities",
+    metadata,
+    Column("token", String(32), primary_key=True, comment="Opaque random token held by the case"),
+    Column("pid", String(12), nullable=True, comment="Personal ID number (secret: Mật, Decision 774/QĐ-TTg)"),
+    Column("full_name", String(140), nullable=False, comment="Secret"),
+    Column("address", Text, nullable=True, comment="Secret"),
+    Column("phone", String(11), nullable=True, comment="Secret"),
+    Column("sealed_at", DateTime(timezone=True), nullable=False, comment="When the identity was sealed"),
+    comment="SEALED: the identities of denouncers (Law on Denunciations Art. 9, 47, 56). Not read by the API.",
+)
+
+# What queries read of a case: every column except the denouncer token.
+CASE_COLUMNS = [c for c in cases.c if c.name != "denouncer_token"]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a Hanoi day, in UTC (how a stored time is compared with a local date)."""
+    return dt.datetime.combine(day, dt.time(0), HANOI).astimezone(dt.UTC)
+
+
+def hanoi_today() -> dt.date:
+    return dt.datetime.now(HANOI).date()
+
+
+def overdue_clause(today: dt.date) -> ColumnElement[bool]:
+    """True for cases whose running deadline has passed on ``today`` (same rules as ``domain.deadlines``)."""
+    c = cases.c
+    intake = [s.name for s in statuses_in(Phase.INTAKE)]
+    running = [s.name for s in statuses_in(Phase.RESOLUTION)]
+    clauses = []
+    for rule in overdue_rules(today):
+        before = day_start(rule.started_by + dt.timedelta(days=1))
+        if rule.phase is Phase.INTAKE:
+            clauses.append(and_(c.kind == rule.kind.name, c.status.in_(intake), c.received_at < before))
+            continue
+        parts = [c.kind == rule.kind.name, c.status.in_(running), c.accepted_at.is_not(None), c.accepted_at < before]
+        if rule.instance is not None:
+            parts.append(c.instance == rule.instance.name)
+        if rule.complex_ is not None:
+            parts.append(
+                c.complexity != Complexity.NORMAL.name if rule.complex_ else c.complexity == Complexity.NORMAL.name
+            )
+        if rule.remote_area is not None:
+            parts.append(c.remote_area == rule.remote_area)
+        if rule.extensions is not None:
+            parts.append(c.extensions == rule.extensions)
+        clauses.append(and_(*parts))
+    return or_(*clauses)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    kind: str | None = None
+    statuses: tuple[str, ...] = ()
+    unit_code: str | None = None
+    unit_structure: str | None = None
+    inspector_id: str | None = None
+    overdue: bool | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    today: dt.date | None = None
+    """The day "overdue" is judged on (default: today in Hanoi)."""
+
+
+def _filtered(f: CaseFilter) -> Any:
+    c = cases.c
+    stmt = select(*CASE_COLUMNS)
+    if f.kind:
+        stmt = stmt.where(c.kind == f.kind)
+    if f.statuses:
+        stmt = stmt.where(c.status.in_(f.statuses))
+    if f.unit_code:
+        stmt = stmt.where(c.unit_code == f.unit_code)
+    if f.unit_structure:
+        stmt = stmt.where(c.unit_structure == f.unit_structure)
+    if f.inspector_id:
+        stmt = stmt.where(c.inspector_id == f.inspector_id)
+    if f.received_from:
+        stmt = stmt.where(c.received_at >= day_start(f.received_from))
+    if f.received_to:
+        stmt = stmt.where(c.received_at < day_start(f.received_to + dt.timedelta(days=1)))
+    if f.overdue is not None:
+        clause = overdue_clause(f.today or hanoi_today())
+        stmt = stmt.where(clause if f.overdue else not_(clause))
+    return stmt
+
+
+ORDERS = {
+    "RECEIVED_AT": [(cases.c.received_at, False), (cases.c.code, False)],
+    "CODE": [(cases.c.code, False)],
+}
+
+
+async def cases_page(
+    store: Store, f: CaseFilter, order: str, descending: bool, first: int | None, after: str | None
+) -> Page:
+    keys = [(col, desc != descending) for col, desc in ORDERS[order]]
+    return await paginate(store, _filtered(f), keys, first, after)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    kind: str
+    status: str
+    count: int
+    overdue: int
+
+
+async def case_statistics(
+    store: Store, unit_code: str | None, unit_structure: str | None, today: dt.date
+) -> list[StatusCount]:
+    """Counts by kind and status (and how many of each are overdue), in one statement."""
+    c = cases.c
+    overdue = func.sum(case((overdue_clause(today), 1), else_=0))
+    stmt = select(c.kind, c.status, func.count().label("n"), overdue.label("overdue")).group_by(c.kind, c.status)
+    if unit_code:
+        stmt = stmt.where(c.unit_code == unit_code)
+    if unit_structure:
+        stmt = stmt.where(c.unit_structure == unit_structure)
+    rows = await store.all(stmt.order_by(c.kind, c.status))
+    return [StatusCount(r.kind, r.status, int(r.n), int(r.overdue or 0)) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loaders
+# ---------------------------------------------------------------------------------------------------------
+
+UnitKey = tuple[str, str]
+"""(unit code, structure)."""
+
+UNIT_ORDER = [(cases.c.received_at, True), (cases.c.code, True)]
+"""Cases of a unit: newest first."""
+
+
+def unit_order_cursor(row: Row[Any]) -> str:
+    return encode_cursor([row.received_at, row.code])
+
+
+class ComplaintsLoaders:
+    """Batched reads of the complaints store, one loader per batch query."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.case_by_code: OneLoader[str, Row[Any]] = OneLoader(self._cases)
+        self.events_by_case: ManyLoader[str, Row[Any]] = ManyLoader(self._events)
+        self.complainants_by_case: ManyLoader[str, Row[Any]] = ManyLoader(self._complainants)
+        self.complaints_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._complaints_of)
+        self.cases_by_unit: LoaderFamily[UnitKey, list[Row[Any]]] = LoaderFamily(self._unit_cases_loader)
+        self.case_count_by_unit: LoaderFamily[UnitKey, int | None] = LoaderFamily(self._unit_count_loader)
+
+    async def _cases(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        out: dict[str, Row[Any]] = {}
+        for part in chunks(codes):
+            rows = await self.store.all(select(*CASE_COLUMNS).where(cases.c.code.in_(part)))
+            out.update(index_one(rows, lambda r: r.code))
+        return out
+
+    async def _events(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        e = case_events.c
+        stmt = select(case_events).where(e.case_code.in_(codes)).order_by(e.case_code, e.at, e.id)
+        return index_many(await self.store.all(stmt), lambda r: r.case_code)
+
+    async def _complainants(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        p = complainants.c
+        stmt = select(complainants).where(p.case_code.in_(codes)).order_by(p.case_code, p.position)
+        return index_many(await self.store.all(stmt), lambda r: r.case_code)
+
+    async def _complaints_of(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        """Complaints (never denunciations) each person filed or co-signed, oldest first."""
+        p = complainants.c
+        stmt = (
+            select(p.pid.label("link_key"), *CASE_COLUMNS)
+            .join(cases, cases.c.code == p.case_code)
+            .where(p.pid.in_(pids), cases.c.kind == CaseKind.COMPLAINT.name)
+            .order_by(p.pid, cases.c.received_at, cases.c.code)
+        )
+        return index_many(await self.store.all(stmt), lambda r: r.link_key)
+
+    def _unit_cases_loader(self, kind: str | None, size: int, after: str | None) -> ManyLoader[UnitKey, Row[Any]]:
+        async def fetch(keys: Sequence[UnitKey]) -> dict[UnitKey, list[Row[Any]]]:
+            return await self._unit_cases(keys, kind, size, after)
+
+        return ManyLoader(fetch)
+
+    async def _unit_cases(
+        self, keys: Sequence[UnitKey], kind: str | None, size: int, after: str | None
+    ) -> dict[UnitKey, list[Row[Any]]]:
+        """The newest ``size + 1`` cases of each unit (after a cursor): one statement per structure."""
+        c = cases.c
+        out: dict[UnitKey, list[Row[Any]]] = {}
+        by_structure: dict[str, list[str]] = defaultdict(list)
+        for code, structure in keys:
+            by_structure[structure].append(code)
+        for structure, codes in by_structure.items():
+            conds: list[ColumnElement[bool]] = [c.unit_structure == structure]
+            if kind:
+                conds.append(c.kind == kind)
+            if after:
+                conds.append(keyset_after(UNIT_ORDER, decode_cursor(after, len(UNIT_ORDER))))
+            order = [c.received_at.desc(), c.code.desc()]
+            if self.store.is_sqlite:
+                rn = func.row_number().over(partition_by=c.unit_code, order_by=order).label("rn")
+                inner = select(*CASE_COLUMNS, rn).where(c.unit_code.in_(codes), *conds).subquery()
+                stmt = (
+                    select(*[inner.c[col.name] for col in CASE_COLUMNS])
+                    .where(inner.c.rn <= size + 1)
+                    .order_by(inner.c.unit_code, inner.c.rn)
+                )
+            else:
+                k = select(func.unnest(literal(list(codes), ARRAY(String))).label("code")).subquery("k")
+                lat = (
+                    select(*CASE_COLUMNS)
+                    .where(c.unit_code == k.c.code, *conds)
+                    .order_by(*order)
+                    .limit(size + 1)
+                    .lateral("c")
+                )
+                stmt = select(lat).select_from(k.join(lat, true()))
+            rows = await self.store.all(stmt)
+            for code, found in index_many(rows, lambda r: r.unit_code).items():
+                out[(code, structure)] = found
+        return out
+
+    def _unit_count_loader(self, kind: str | None) -> OneLoader[UnitKey, int]:
+        async def fetch(keys: Sequence[UnitKey]) -> dict[UnitKey, int]:
+            c = cases.c
+            out: dict[UnitKey, int] = {}
+            by_structure: dict[str, list[str]] = defaultdict(list)
+            for code, structure in keys:
+                by_structure[structure].append(code)
+            for structure, codes in by_structure.items():
+                stmt = (
+                    select(c.unit_code, func.count().label("n"))
+                    .where(c.unit_structure == structure, c.unit_code.in_(codes))
+                    .group_by(c.unit_code)
+                )
+                if kind:
+                    stmt = stmt.where(c.kind == kind)
+                for r in await self.store.all(stmt):
+                    out[(r.unit_code, structure)] = int(r.n)
+            return {k: out.get(k, 0) for k in keys}
+
+        return OneLoader(fetch)
+
+
+def unit_page(rows: list[Row[Any]], size: int, after: str | None, count: Any) -> Page:
+    """A Page from the ``size + 1`` rows the unit loader fetched."""
+    return Page(
+        rows=rows[:size],
+        cursors=[unit_order_cursor(r) for r in rows[:size]],
+        has_next=len(rows) > size,
+        has_previous=bool(after),
+        count=count,
+    )
+
+
+def check_page_size(first: int | None) -> int:
+    size = DEFAULT_PAGE if first is None else first
+    if size < 0 or size > MAX_PAGE:
+        raise PageError(f"`first` must be between 0 and {MAX_PAGE}, got {size}")
+    return size

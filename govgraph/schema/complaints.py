@@ -1,0 +1,345 @@
+"""Complaints (khiếu nại) and denunciations (tố cáo): cases, their deadlines, history and complainants.
+
+Design choice: ONE ``Case`` Node type with a ``kind`` (COMPLAINT or DENUNCIATION) rather than two types behind
+an interface. Both laws share the case life cycle, the unified status list (DOMAIN.md §6.3), the handling unit,
+the inspector and the deadline shape, so lists, filters and statistics mix both kinds naturally; the few
+kind-specific fields (``instance``, ``complainants``, ``extensions``) are documented as such and are null or
+empty for the other kind.
+
+Confidentiality: the denouncer's identity is NOT in this schema at all (no field, no link from ``Citizen`` to
+denunciations). ``subject`` of a denunciation is the redacted petition (Law on Denunciations Art. 56).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from govgraph.context import Info
+from govgraph.domain import complaints as rules
+from govgraph.resolvers import complaints as resolve
+from govgraph.schema.common import Connection, local
+
+if TYPE_CHECKING:
+    from govgraph.schema.places import AdministrativeUnit
+    from govgraph.schema.population import Citizen
+
+_S = rules.CaseStatus
+
+
+def _status(name: str) -> Any:
+    return strawberry.enum_value(name, description=rules.STATUS_VI[_S(name)])
+
+
+@strawberry.enum(description="Complaint (khiếu nại) or denunciation (tố cáo).")
+class CaseKind(Enum):
+    COMPLAINT = strawberry.enum_value(
+        "COMPLAINT",
+        description="Khiếu nại: asks the authority to review an administrative decision or act that affects the "
+        "complainant's own rights (Law on Complaints 02/2011/QH13).",
+    )
+    DENUNCIATION = strawberry.enum_value(
+        "DENUNCIATION",
+        description="Tố cáo: reports a legal violation by an agency or person (Law on Denunciations 25/2018/QH14). "
+        "The denouncer's identity is secret.",
+    )
+
+
+@strawberry.enum(description="Complaints: which instance resolves the case.")
+class CaseInstance(Enum):
+    FIRST = strawberry.enum_value("FIRST", description="Giải quyết lần đầu: by the decision maker or their agency.")
+    SECOND = strawberry.enum_value("SECOND", description="Giải quyết lần hai: by the direct superior.")
+
+
+@strawberry.enum(description="How complex the case is; complex cases get longer deadlines (or extensions).")
+class CaseComplexity(Enum):
+    NORMAL = strawberry.enum_value("NORMAL", description="Ordinary case.")
+    COMPLEX = strawberry.enum_value(
+        "COMPLEX", description="Vụ việc phức tạp: longer complaint deadlines; one denunciation extension."
+    )
+    ESPECIALLY_COMPLEX = strawberry.enum_value(
+        "ESPECIALLY_COMPLEX",
+        description="Vụ việc đặc biệt phức tạp: as complex for complaints; two denunciation extensions.",
+    )
+
+
+@strawberry.enum(description="Case status, one list for both laws (DOMAIN.md §6.3).")
+class CaseStatus(Enum):
+    RECEIVED = _status("RECEIVED")
+    CLASSIFYING = _status("CLASSIFYING")
+    TRANSFERRED = _status("TRANSFERRED")
+    GUIDED = _status("GUIDED")
+    NOT_ACCEPTED = _status("NOT_ACCEPTED")
+    ACCEPTED = _status("ACCEPTED")
+    VERIFYING = _status("VERIFYING")
+    EXTENDED = _status("EXTENDED")
+    DIALOGUE = _status("DIALOGUE")
+    DECIDED = _status("DECIDED")
+    CONCLUDED = _status("CONCLUDED")
+    HANDLING_CONCLUSION = _status("HANDLING_CONCLUSION")
+    PUBLISHED = _status("PUBLISHED")
+    CLOSED = _status("CLOSED")
+    WITHDRAWN = _status("WITHDRAWN")
+    SUSPENDED = _status("SUSPENDED")
+    TERMINATED = _status("TERMINATED")
+    SECOND_INSTANCE = _status("SECOND_INSTANCE")
+    LITIGATION = _status("LITIGATION")
+
+
+@strawberry.enum(description="Which deadline of a case is running.")
+class CaseDeadlineStep(Enum):
+    ACCEPTANCE = strawberry.enum_value(
+        "ACCEPTANCE",
+        description="Thụ lý: complaints within 10 days of receipt; denunciations' intake within 7 working days.",
+    )
+    RESOLUTION = strawberry.enum_value(
+        "RESOLUTION", description="Giải quyết: the decision or conclusion is due, counted from acceptance."
+    )
+
+
+@strawberry.type(description="Deadlines of a case, computed from its dates and the law (never stored).")
+class CaseDeadlines:
+    accept_by: dt.date = strawberry.field(
+        description="Last day to accept (complaints: 10 days from receipt, Art. 27) or to finish intake "
+        "(denunciations: 7 working days, Art. 24). A period ending on a day off ends on the next working day."
+    )
+    resolve_by: dt.date | None = strawberry.field(
+        description="Last day to decide the complaint or conclude the denunciation, counting extensions "
+        "granted so far; null until the case is accepted."
+    )
+    running: CaseDeadlineStep | None = strawberry.field(
+        description="The deadline now running; null when none runs (ended, decided, or suspended)."
+    )
+    overdue: bool = strawberry.field(description="True when the running deadline has passed (quá hạn).")
+    days_left: int | None = strawberry.field(
+        description="Calendar days until the running deadline (negative when overdue); null when none runs."
+    )
+    complain_by: dt.date | None = strawberry.field(
+        description="Complaints: last day the complainant could complain about the contested act "
+        "(90 days, Art. 9); null when unknown or for denunciations."
+    )
+    extensions_allowed: int | None = strawberry.field(
+        description="Denunciations: extensions the case's complexity allows (0, 1 or 2); null for complaints."
+    )
+
+
+@strawberry.type(description="A staff member of an inspectorate or People's Committee working on cases.")
+class CaseOfficer:
+    staff_id: str = strawberry.field(description="Staff account id, e.g. 'TTr-HN-017'.")
+    name: str = strawberry.field(description="Full name.")
+
+
+@strawberry.type(description="One status change in a case's history.")
+class CaseEvent:
+    at: dt.datetime = strawberry.field(description="When the status changed (+07:00).")
+    status: CaseStatus = strawberry.field(description="The status the case entered.")
+    actor: CaseOfficer = strawberry.field(description="Who made the change.")
+    note: str | None = strawberry.field(description="Document number or reason, if recorded.")
+
+
+@strawberry.type(description="A person who filed (or co-signed) a complaint, as written on the petition.")
+class Complainant:
+    lead: bool = strawberry.field(description="True for the first-named complainant.")
+    full_name: str = strawberry.field(description="Name as written on the petition.")
+    address: str | None = strawberry.field(description="Address as written on the petition.")
+    phone: str | None = strawberry.field(description="Phone as written on the petition.")
+    personal_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The person in the population register (population store); null if unknown.")
+    async def citizen(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
+        return await resolve.citizen(info, self.personal_id)
+
+
+@strawberry.type(
+    description="A complaint (khiếu nại) or denunciation (tố cáo) case. A denunciation never reveals who made it."
+)
+class Case(relay.Node):
+    key: relay.NodeID[str]
+    code: str = strawberry.field(description="Case code: 'KN-2026-000123' (complaint) or 'TC-2026-000045'.")
+    kind: CaseKind = strawberry.field(description="Complaint or denunciation.")
+    instance: CaseInstance | None = strawberry.field(description="Complaints: first or second instance.")
+    status: CaseStatus = strawberry.field(description="Current status.")
+    complexity: CaseComplexity = strawberry.field(description="Complexity, as classified at acceptance.")
+    remote_area: bool = strawberry.field(
+        description="Vùng sâu, vùng xa, đi lại khó khăn: complaints get longer deadlines."
+    )
+    received_at: dt.datetime = strawberry.field(description="When the petition was received (+07:00).")
+    accepted_at: dt.datetime | None = strawberry.field(description="Thụ lý: when the case was accepted.")
+    concluded_at: dt.datetime | None = strawberry.field(
+        description="When the decision or conclusion was issued, or the case otherwise ended."
+    )
+    extensions: int = strawberry.field(description="Denunciations: resolution extensions granted (0-2).")
+    handling_agency: str = strawberry.field(description="Who resolves, e.g. 'Chủ tịch UBND phường Cửa Nam'.")
+    inspector: CaseOfficer | None = strawberry.field(description="The inspector assigned to verify the case.")
+    subject: str = strawberry.field(
+        description="What the case is about. For denunciations: the petition with the denouncer's identifying "
+        "details removed (lược bỏ, Law on Denunciations Art. 56)."
+    )
+    contested_act: str | None = strawberry.field(
+        description="Complaints: the administrative decision or act complained about."
+    )
+    contested_on: dt.date | None = strawberry.field(
+        description="Complaints: when the complainant received or learned of the contested act."
+    )
+    outcome: str | None = strawberry.field(
+        description="Summary of the decision (complaints) or conclusion (denunciations), or why the case ended."
+    )
+    unit_code: strawberry.Private[str]
+    unit_structure: strawberry.Private[str]
+    first_instance_code: strawberry.Private[str | None]
+    received_on: strawberry.Private[dt.date]
+    accepted_on: strawberry.Private[dt.date | None]
+
+    @classmethod
+    def from_row(cls, r: Any) -> Case:
+        received = local(r.received_at) or r.received_at
+        accepted = local(r.accepted_at)
+        return cls(
+            key=r.code,
+            code=r.code,
+            kind=CaseKind(r.kind),
+            instance=CaseInstance(r.instance) if r.instance else None,
+            status=CaseStatus(r.status),
+            complexity=CaseComplexity(r.complexity),
+            remote_area=bool(r.remote_area),
+            received_at=received,
+            accepted_at=accepted,
+            concluded_at=local(r.concluded_at),
+            extensions=int(r.extensions),
+            handling_agency=r.agency_name,
+            inspector=CaseOfficer(staff_id=r.inspector_id, name=r.inspector_name) if r.inspector_id else None,
+            subject=r.subject,
+            contested_act=r.contested_act,
+            contested_on=r.contested_on,
+            outcome=r.outcome,
+            unit_code=r.unit_code,
+            unit_structure=r.unit_structure,
+            first_instance_code=r.first_instance_code,
+            received_on=received.date(),
+            accepted_on=accepted.date() if accepted else None,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[Case | None]:
+        return await resolve.cases_by_code(info, node_ids, required)
+
+    @strawberry.field(description="The administrative unit the case is handled in (in its own structure).")
+    def handling_unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
+        return resolve.unit(self.unit_code, self.unit_structure)
+
+    @strawberry.field(description="Deadlines, computed from the case's dates (never stored), as of today.")
+    def deadlines(self) -> CaseDeadlines:
+        return resolve.deadlines(self)
+
+    @strawberry.field(description="Status changes, oldest first.")
+    async def history(self, info: Info) -> list[CaseEvent]:
+        return await resolve.history(info, self.code)
+
+    @strawberry.field(
+        description="Complaints: the lead complainant in the population register (population store). Always null "
+        "for denunciations: the denouncer is not exposed."
+    )
+    async def complainant(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
+        return await resolve.complainant(info, self.code, self.kind.name)
+
+    @strawberry.field(description="Complaints: everyone who signed the petition, lead first. Empty for denunciations.")
+    async def complainants(self, info: Info) -> list[Complainant]:
+        return await resolve.complainants(info, self.code, self.kind.name)
+
+    @strawberry.field(description="Second-instance complaints: the first-instance case it follows.")
+    async def first_instance(self, info: Info) -> Case | None:
+        return await resolve.case_by_code(info, self.first_instance_code)
+
+
+@strawberry.type(description="How many cases are in one kind and status.")
+class CaseStatusCount:
+    kind: CaseKind = strawberry.field(description="Complaint or denunciation.")
+    status: CaseStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Cases in this kind and status.")
+    overdue: int = strawberry.field(description="Of these, how many are overdue today.")
+
+
+@strawberry.type(description="How many cases of one kind.")
+class CaseKindCount:
+    kind: CaseKind = strawberry.field(description="Complaint or denunciation.")
+    count: int = strawberry.field(description="Cases of this kind.")
+    open: int = strawberry.field(description="Of these, how many are still running (not ended).")
+    overdue: int = strawberry.field(description="Of these, how many are overdue today.")
+
+
+@strawberry.type(description="Case counts of a unit (or of the whole city).")
+class CaseStatistics:
+    unit_code: str | None = strawberry.field(description="The unit counted; null for the whole city.")
+    total: int = strawberry.field(description="All cases.")
+    overdue: int = strawberry.field(description="Cases whose running deadline has passed.")
+    by_kind: list[CaseKindCount] = strawberry.field(description="Counts per kind.")
+    by_status: list[CaseStatusCount] = strawberry.field(description="Counts per kind and status (non-zero only).")
+
+
+@strawberry.enum(description="Orderings of the cases list.")
+class CaseOrderField(Enum):
+    RECEIVED_AT = strawberry.enum_value("RECEIVED_AT", description="By time of receipt.")
+    CODE = strawberry.enum_value("CODE", description="By case code.")
+
+
+@strawberry.input(description="How to order cases.")
+class CaseOrder:
+    field: CaseOrderField = strawberry.field(description="The ordering key.")
+    descending: bool = strawberry.field(default=False, description="Largest (newest) first.")
+
+
+@strawberry.input(description="Filters on cases; all given filters must match.")
+class CaseFilterInput:
+    kind: CaseKind | None = strawberry.field(default=None, description="Only complaints or only denunciations.")
+    status: list[CaseStatus] | None = strawberry.field(default=None, description="Only cases in these statuses.")
+    unit_code: str | None = strawberry.field(default=None, description="Handled in this administrative unit code.")
+    unit_structure: str | None = strawberry.field(
+        default=None, description="Structure of `unitCode` (Y2025_07 or Y2025_01); default: any."
+    )
+    inspector_id: str | None = strawberry.field(default=None, description="Assigned to this inspector (staff id).")
+    overdue: bool | None = strawberry.field(
+        default=None, description="true: only cases whose running deadline has passed today; false: the others."
+    )
+    received_from: dt.date | None = strawberry.field(default=None, description="Received on or after this day.")
+    received_to: dt.date | None = strawberry.field(default=None, description="Received on or before this day.")
+
+
+@strawberry.type(description="Complaints and denunciations.")
+class ComplaintsQuery:
+    @strawberry.field(description="Cases, filtered and ordered (default: newest first; keyset pagination).")
+    async def cases(
+        self,
+        info: Info,
+        filter: Annotated[CaseFilterInput | None, strawberry.argument(description="Filters.")] = None,
+        order_by: Annotated[CaseOrder | None, strawberry.argument(description="Ordering.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[Case] | None:
+        return await resolve.cases(info, filter, order_by, first, after)
+
+    @strawberry.field(description="One case by its code, e.g. 'KN-2026-000123'.")
+    async def case(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The case code.")],
+    ) -> Case | None:
+        return await resolve.case_by_code(info, code)
+
+    @strawberry.field(description="Case counts by kind and status, for one unit or the whole city.")
+    async def case_statistics(
+        self,
+        info: Info,
+        unit_code: Annotated[
+            str | None, strawberry.argument(description="Administrative unit code; omit for the whole city.")
+        ] = None,
+        unit_structure: Annotated[
+            str | None, strawberry.argument(description="Structure of `unitCode` (Y2025_07 or Y2025_01); default: any.")
+        ] = None,
+    ) -> CaseStatistics | None:
+        return await resolve.case_statistics(info, unit_code, unit_structure)
