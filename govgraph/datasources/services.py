@@ -1,0 +1,515 @@
+"""Services store: agencies, procedures and their fees, dossiers (hồ sơ) with pauses, appointment slots,
+paid look-ups (DOMAIN.md §4).
+
+Overdue (trễ hạn) is never stored: ``overdue_clause`` derives it in SQL for filters and statistics, and
+``govgraph.domain.services.is_overdue`` derives the same thing in Python for the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.sql import ColumnElement
+
+from govgraph.datasources.base import (
+    LoaderFamily,
+    ManyLoader,
+    OneLoader,
+    Page,
+    Store,
+    chunks,
+    index_many,
+    index_one,
+    paginate,
+)
+from govgraph.domain.services import CLOCK_RUNNING, COMPLETED, HANOI, Channel
+from govgraph.domain.text import like_pattern
+
+metadata = MetaData()
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("code", String(13), primary_key=True, comment="electronic agency code AAA.BB.CC.H26 (Decision 20/2020)"),
+    Column("name", String(160), nullable=False, comment="official name, NFC"),
+    Column("name_folded", String(160), nullable=False, comment="search key: lower case, no diacritics"),
+    Column("kind", String(30), nullable=False, comment="CITY_DEPARTMENT, WARD_PEOPLES_COMMITTEE, POLICE, OTHER"),
+    Column("unit_code", String(5), nullable=True, comment="ward or commune served (ward People's Committees)"),
+    Column("unit_structure", String(10), nullable=True, comment="structure of unit_code (Y2025_07)"),
+    Column("address", Text, nullable=True, comment="address of the one-stop desk (Bộ phận Một cửa)"),
+    Index("ix_agencies_unit", "unit_code", "unit_structure"),
+    Index("ix_agencies_kind", "kind", "code"),
+    Index("ix_agencies_name_folded", "name_folded"),
+)
+
+procedures = Table(
+    "procedures",
+    metadata,
+    Column("code", String(12), primary_key=True, comment="catalogue code of the procedure (thủ tục hành chính)"),
+    Column("name", String(240), nullable=False),
+    Column("name_folded", String(240), nullable=False),
+    Column("field", String(40), nullable=False, comment="lĩnh vực, e.g. CIVIL_STATUS"),
+    Column("competent_level", String(10), nullable=False, comment="CITY or COMMUNE (cấp tỉnh / cấp xã)"),
+    Column("competent_authority", String(200), nullable=False, comment="body competent to resolve, as data"),
+    Column("agency_code", String(13), ForeignKey("agencies.code"), nullable=True, comment="city-level receiver"),
+    Column("online_level", String(15), nullable=False, comment="FULL_PROCESS or PARTIAL (Decree 42/2022 Art. 11)"),
+    Column("legacy_level", Integer, nullable=False, comment="2, 3 or 4 (Decree 43/2011 Art. 3)"),
+    Column("legal_days", Integer, nullable=False, comment="legal processing time; 0 = same day"),
+    Column("time_unit", String(13), nullable=False, comment="WORKING_DAY or CALENDAR_DAY"),
+    Column("same_day", Boolean, nullable=False, comment="resolved the same day; after 15:00 the next working day"),
+    Column("online_only", Boolean, nullable=False, comment="only accepted online (e.g. company registration)"),
+    Column("legal_basis", Text, nullable=False),
+    Column("fee_note", Text, nullable=True, comment="how the fee is set when no amount is in the fee table"),
+    Index("ix_procedures_filters", "online_level", "competent_level", "code"),
+    Index("ix_procedures_online_only", "online_only"),
+    Index("ix_procedures_field", "field"),
+    Index("ix_procedures_name_folded", "name_folded"),
+)
+
+fees = Table(
+    "fees",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("procedure_code", String(12), ForeignKey("procedures.code"), nullable=False),
+    Column("channel", String(10), nullable=False, comment="IN_PERSON, ONLINE or POST"),
+    Column("fee_type", String(8), nullable=False, comment="LE_PHI (lệ phí) or PHI (phí)"),
+    Column("amount", Integer, nullable=False, comment="VND per `per`"),
+    Column("per", String(10), nullable=False, comment="CASE, PAGE, COPY, CONTRACT, PERSON, LOOKUP"),
+    Column("cap", Integer, nullable=True, comment="maximum VND per case, if any"),
+    Column("note", Text, nullable=True),
+    Column("legal_basis", Text, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+    Column("verified", Boolean, nullable=False, comment="amount checked against the official text"),
+    Index("ix_fees_procedure", "procedure_code", "channel", "valid_from"),
+)
+
+dossiers = Table(
+    "dossiers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True, comment="<agency code>-<yymmdd>-<4-digit seq>"),
+    Column("procedure_code", String(12), ForeignKey("procedures.code"), nullable=False),
+    Column("agency_code", String(13), ForeignKey("agencies.code"), nullable=False),
+    Column("applicant_pid", String(12), nullable=False, comment="personal ID of the applicant (population store)"),
+    Column("applicant_type", String(15), nullable=False, comment="CITIZEN, ENTERPRISE, ORGANISATION, ..."),
+    Column("channel", String(10), nullable=False, comment="ONLINE, IN_PERSON or POST"),
+    Column("status", String(32), nullable=False, comment="one of the 10 DVCQG statuses"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True, comment="promised return time, closed pauses counted"),
+    Column("completed_at", DateTime(timezone=True), nullable=True, comment="resolved (status 9)"),
+    Column("returned_at", DateTime(timezone=True), nullable=True, comment="result delivered (status 10)"),
+    Column("status_at", DateTime(timezone=True), nullable=False, comment="last status change"),
+    Column("apology_at", DateTime(timezone=True), nullable=True, comment="Phiếu xin lỗi và hẹn lại ngày trả"),
+    Column("new_due_at", DateTime(timezone=True), nullable=True, comment="the new date promised in the apology"),
+    Index("ix_dossiers_received", "received_at", "code"),
+    Index("ix_dossiers_agency", "agency_code", "received_at"),
+    Index("ix_dossiers_procedure", "procedure_code", "received_at"),
+    Index("ix_dossiers_applicant", "applicant_pid", "received_at"),
+    Index("ix_dossiers_status_due", "status", "due_at"),
+    Index("ix_dossiers_channel", "channel"),
+    Index("ix_dossiers_due", "due_at", "code"),
+)
+
+dossier_pauses = Table(
+    "dossier_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dossier_code", String(32), ForeignKey("dossiers.code"), nullable=False, index=True),
+    Column("reason", String(24), nullable=False, comment="ADDITIONAL_DOCUMENTS or FINANCIAL_OBLIGATION"),
+    Column("requested_at", DateTime(timezone=True), nullable=False, comment="the clock stops"),
+    Column("resumed_at", DateTime(timezone=True), nullable=True, comment="the clock restarts; null while open"),
+    Column("note", Text, nullable=True, comment="what was asked for (Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ)"),
+)
+
+appointment_slots = Table(
+    "appointment_slots",
+    metadata,
+    Column("key", String(32), primary_key=True, comment="<agency code>:<date>:<hour>"),
+    Column("agency_code", String(13), ForeignKey("agencies.code"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("start_hour", Integer, nullable=False, comment="local hour the one-hour slot starts"),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Index("ix_slots_agency_day", "agency_code", "day", "start_hour", unique=True),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("booking_code", String(16), primary_key=True),
+    Column("slot_key", String(32), ForeignKey("appointment_slots.key"), nullable=False, index=True),
+    Column("citizen_pid", String(12), nullable=False, index=True),
+    Column("procedure_code", String(12), ForeignKey("procedures.code"), nullable=True),
+    Column("status", String(12), nullable=False, comment="BOOKED, CHECKED_IN, CANCELLED, NO_SHOW"),
+    Column("booked_at", DateTime(timezone=True), nullable=False),
+)
+
+paid_lookups = Table(
+    "paid_lookups",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("kind", String(20), nullable=False, comment="NOTARISATION_RECORD, ID_CARD or SIM_REGISTRATION"),
+    Column("procedure_code", String(12), ForeignKey("procedures.code"), nullable=False),
+    Column("requester_pid", String(12), nullable=False, index=True),
+    Column("subject", Text, nullable=False, comment="what is looked up"),
+    Column("purpose", Text, nullable=False, comment="declared purpose (Decree 13/2023 on personal data)"),
+    Column("consent", Boolean, nullable=False, comment="the data subject consented"),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("fee_id", Integer, ForeignKey("fees.id"), nullable=True),
+    Column("amount", Integer, nullable=False, comment="VND owed, from the fee table"),
+    Column("payment_status", String(10), nullable=False),
+    Column("paid_at", DateTime(timezone=True), nullable=True),
+    Column("result", Text, nullable=True, comment="held back until paid"),
+    Index("ix_lookups_kind", "kind", "requested_at"),
+    Index("ix_lookups_requested", "requested_at", "code"),
+    Index("ix_lookups_payment", "payment_status"),
+)
+
+RUNNING = sorted(s.value for s in CLOCK_RUNNING)
+DONE = sorted(s.value for s in COMPLETED)
+
+
+def overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
+    """Trễ hạn in SQL (never NULL): past due while the clock runs, or resolved after the due time."""
+    d = dossiers.c
+    return or_(
+        and_(d.status.in_(RUNNING), d.due_at.is_not(None), d.due_at < now),
+        and_(d.completed_at.is_not(None), d.due_at.is_not(None), d.completed_at > d.due_at),
+    )
+
+
+def month_expr(store: Store) -> ColumnElement[str]:
+    """'YYYY-MM' of the local (UTC+7) time of receipt."""
+    if store.is_sqlite:
+        # literal constants, not bind parameters: the GROUP BY must repeat the selected expression exactly
+        return func.strftime(literal_column("'%Y-%m'"), dossiers.c.received_at, literal_column("'+7 hours'"))
+    zone: ColumnElement[str] = literal_column("'Asia/Ho_Chi_Minh'")
+    return func.to_char(func.timezone(zone, dossiers.c.received_at), literal_column("'YYYY-MM'"))
+
+
+def month_start(month: str) -> dt.datetime:
+    """First instant of a local month 'YYYY-MM', in UTC."""
+    try:
+        year, mon = (int(p) for p in month.split("-"))
+        start = dt.datetime(year, mon, 1, tzinfo=HANOI)
+    except ValueError as exc:
+        raise ValueError(f"month {month!r} is not of the form YYYY-MM") from exc
+    return start.astimezone(dt.UTC)
+
+
+def month_end(month: str) -> dt.datetime:
+    """First instant after a local month 'YYYY-MM', in UTC."""
+    start = month_start(month).astimezone(HANOI)
+    nxt = dt.datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=HANOI)
+    return nxt.astimezone(dt.UTC)
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=HANOI).astimezone(dt.UTC)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lists
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyFilter:
+    search: str | None = None
+    kind: str | None = None
+    unit_code: str | None = None
+
+
+async def agencies_page(store: Store, f: AgencyFilter, first: int | None, after: str | None) -> Page:
+    a = agencies.c
+    stmt = select(agencies)
+    if f.search:
+        stmt = stmt.where(a.name_folded.like(like_pattern(f.search), escape="\\"))
+    if f.kind:
+        stmt = stmt.where(a.kind == f.kind)
+    if f.unit_code:
+        stmt = stmt.where(a.unit_code == f.unit_code)
+    return await paginate(store, stmt, [(a.code, False)], first, after)
+
+
+@dataclass(frozen=True)
+class ProcedureFilter:
+    search: str | None = None
+    online_level: str | None = None
+    online_only: bool | None = None
+    competent_level: str | None = None
+    field: str | None = None
+
+
+async def procedures_page(store: Store, f: ProcedureFilter, first: int | None, after: str | None) -> Page:
+    p = procedures.c
+    stmt = select(procedures)
+    if f.search:
+        stmt = stmt.where(p.name_folded.like(like_pattern(f.search), escape="\\"))
+    if f.online_level:
+        stmt = stmt.where(p.online_level == f.online_level)
+    if f.online_only is not None:
+        stmt = stmt.where(p.online_only == f.online_only)
+    if f.competent_level:
+        stmt = stmt.where(p.competent_level == f.competent_level)
+    if f.field:
+        stmt = stmt.where(p.field == f.field)
+    return await paginate(store, stmt, [(p.code, False)], first, after)
+
+
+@dataclass(frozen=True)
+class DossierFilter:
+    status: tuple[str, ...] = ()
+    agency_code: str | None = None
+    procedure_code: str | None = None
+    unit_code: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+
+def _dossier_where(f: DossierFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
+    d = dossiers.c
+    where: list[ColumnElement[bool]] = []
+    if f.status:
+        where.append(d.status.in_(f.status))
+    if f.agency_code:
+        where.append(d.agency_code == f.agency_code)
+    if f.procedure_code:
+        where.append(d.procedure_code == f.procedure_code)
+    if f.unit_code:
+        where.append(d.agency_code.in_(select(agencies.c.code).where(agencies.c.unit_code == f.unit_code)))
+    if f.channel:
+        where.append(d.channel == f.channel)
+    if f.overdue is True:
+        where.append(overdue_clause(now))
+    elif f.overdue is False:
+        where.append(~overdue_clause(now))
+    if f.received_from:
+        where.append(d.received_at >= local_day_start(f.received_from))
+    if f.received_to:
+        where.append(d.received_at < local_day_start(f.received_to + dt.timedelta(days=1)))
+    return where
+
+
+DOSSIER_ORDERS = {
+    "RECEIVED_AT": dossiers.c.received_at,
+    "DUE_AT": dossiers.c.due_at,
+}
+
+
+async def dossiers_page(
+    store: Store,
+    f: DossierFilter,
+    order: str,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    now: dt.datetime,
+) -> Page:
+    d = dossiers.c
+    stmt = select(dossiers).where(*_dossier_where(f, now))
+    if order == "DUE_AT":
+        stmt = stmt.where(d.due_at.is_not(None))  # keyset paging needs a non-null key
+    keys = [(DOSSIER_ORDERS[order], descending), (d.code, descending)]
+    return await paginate(store, stmt, keys, first, after)
+
+
+@dataclass(frozen=True)
+class LookupFilter:
+    kind: str | None = None
+    payment_status: str | None = None
+
+
+async def lookups_page(store: Store, f: LookupFilter, first: int | None, after: str | None) -> Page:
+    c = paid_lookups.c
+    stmt = select(paid_lookups)
+    if f.kind:
+        stmt = stmt.where(c.kind == f.kind)
+    if f.payment_status:
+        stmt = stmt.where(c.payment_status == f.payment_status)
+    return await paginate(store, stmt, [(c.requested_at, True), (c.code, True)], first, after)
+
+
+async def slots(store: Store, agency_code: str, day: dt.date) -> Sequence[Row[Any]]:
+    s = appointment_slots.c
+    stmt = select(appointment_slots).where(s.agency_code == agency_code, s.day == day).order_by(s.start_hour)
+    return await store.all(stmt)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Statistics: one GROUP BY statement per request (and per batch of units)
+# ---------------------------------------------------------------------------------------------------------
+
+GROUPS = ("PROCEDURE", "UNIT", "AGENCY", "MONTH")
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    unit_codes: tuple[str, ...] = ()
+    procedure_code: str | None = None
+    month_from: str | None = None
+    month_to: str | None = None
+
+
+def _count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+async def statistics(store: Store, f: StatsFilter, group_by: Sequence[str], now: dt.datetime) -> Sequence[Row[Any]]:
+    """Counts per group: received, online, on time, overdue, resolved. Rows carry the group keys
+    (procedure_code, unit_code, agency_code, month; null when not grouped by it)."""
+    d = dossiers.c
+    a = agencies.c
+    month = month_expr(store)
+    keys: dict[str, ColumnElement[Any]] = {
+        "procedure_code": d.procedure_code,
+        "unit_code": a.unit_code,
+        "agency_code": d.agency_code,
+        "month": month,
+    }
+    chosen = {"PROCEDURE": "procedure_code", "UNIT": "unit_code", "AGENCY": "agency_code", "MONTH": "month"}
+    grouped = [keys[chosen[g]] for g in group_by]
+    cols = [
+        (keys[name] if name in {chosen[g] for g in group_by} else cast(literal(None), String)).label(name)
+        for name in keys
+    ]
+    stmt = select(
+        *cols,
+        func.count().label("received"),
+        _count_if(d.channel == Channel.ONLINE.value).label("online"),
+        _count_if(and_(d.completed_at.is_not(None), d.due_at.is_not(None), d.completed_at <= d.due_at)).label(
+            "on_time"
+        ),
+        _count_if(overdue_clause(now)).label("overdue"),
+        _count_if(d.status.in_(DONE)).label("resolved"),
+    ).select_from(dossiers.join(agencies, agencies.c.code == d.agency_code))
+    if f.unit_codes:
+        stmt = stmt.where(a.unit_code.in_(f.unit_codes))
+    if f.procedure_code:
+        stmt = stmt.where(d.procedure_code == f.procedure_code)
+    if f.month_from:
+        stmt = stmt.where(d.received_at >= month_start(f.month_from))
+    if f.month_to:
+        stmt = stmt.where(d.received_at < month_end(f.month_to))
+    if grouped:
+        stmt = stmt.group_by(*grouped).order_by(*grouped)
+    return await store.all(stmt)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loaders
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ServicesLoaders:
+    """Batched reads of the services store, one loader per batch query."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.agency_by_code: OneLoader[str, Row[Any]] = OneLoader(self._agencies)
+        self.agencies_by_unit: ManyLoader[tuple[str, str], Row[Any]] = ManyLoader(self._agencies_of_units)
+        self.procedure_by_code: OneLoader[str, Row[Any]] = OneLoader(self._procedures)
+        self.fees_by_procedure: ManyLoader[str, Row[Any]] = ManyLoader(self._fees)
+        self.dossier_by_code: OneLoader[str, Row[Any]] = OneLoader(self._dossiers)
+        self.dossiers_by_applicant: ManyLoader[str, Row[Any]] = ManyLoader(self._dossiers_of_applicants)
+        self.pauses_by_dossier: ManyLoader[str, Row[Any]] = ManyLoader(self._pauses)
+        self.slot_by_key: OneLoader[str, Row[Any]] = OneLoader(self._slots)
+        self.appointments_by_slot: ManyLoader[str, Row[Any]] = ManyLoader(self._appointments)
+        self.appointment_by_code: OneLoader[str, Row[Any]] = OneLoader(self._appointments_by_code)
+        self.lookup_by_code: OneLoader[str, Row[Any]] = OneLoader(self._lookups)
+        self.fee_by_id: OneLoader[int, Row[Any]] = OneLoader(self._fees_by_id)
+        self.statistics_by_unit: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._unit_stats_loader)
+
+    async def _by_keys(self, table: Table, column: str, keys: Sequence[Any]) -> dict[Any, Row[Any]]:
+        out: dict[Any, Row[Any]] = {}
+        for part in chunks(keys):
+            rows = await self.store.all(select(table).where(table.c[column].in_(part)))
+            out.update(index_one(rows, lambda r: r._mapping[column]))
+        return out
+
+    async def _agencies(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(agencies, "code", codes)
+
+    async def _agencies_of_units(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Row[Any]]]:
+        a = agencies.c
+        codes = sorted({code for code, _ in keys})
+        rows = await self.store.all(select(agencies).where(a.unit_code.in_(codes)).order_by(a.unit_code, a.code))
+        return index_many(rows, lambda r: (r.unit_code, r.unit_structure))
+
+    async def _procedures(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(procedures, "code", codes)
+
+    async def _fees(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        c = fees.c
+        stmt = select(fees).where(c.procedure_code.in_(codes)).order_by(c.procedure_code, c.channel, c.valid_from)
+        return index_many(await self.store.all(stmt), lambda r: r.procedure_code)
+
+    async def _fees_by_id(self, ids: Sequence[int]) -> dict[int, Row[Any]]:
+        return await self._by_keys(fees, "id", ids)
+
+    async def _dossiers(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(dossiers, "code", codes)
+
+    async def _dossiers_of_applicants(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        d = dossiers.c
+        out: dict[str, list[Row[Any]]] = {}
+        for part in chunks(pids):
+            stmt = select(dossiers).where(d.applicant_pid.in_(part)).order_by(d.applicant_pid, d.received_at.desc())
+            out.update(index_many(await self.store.all(stmt), lambda r: r.applicant_pid))
+        return out
+
+    async def _pauses(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        p = dossier_pauses.c
+        stmt = select(dossier_pauses).where(p.dossier_code.in_(codes)).order_by(p.dossier_code, p.requested_at)
+        return index_many(await self.store.all(stmt), lambda r: r.dossier_code)
+
+    async def _slots(self, keys: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(appointment_slots, "key", keys)
+
+    async def _appointments(self, keys: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        c = appointments.c
+        stmt = select(appointments).where(c.slot_key.in_(keys)).order_by(c.slot_key, c.booked_at)
+        return index_many(await self.store.all(stmt), lambda r: r.slot_key)
+
+    async def _appointments_by_code(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(appointments, "booking_code", codes)
+
+    async def _lookups(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        return await self._by_keys(paid_lookups, "code", codes)
+
+    def _unit_stats_loader(self, month_from: str | None, month_to: str | None) -> OneLoader[str, Row[Any]]:
+        async def fetch(units: Sequence[str]) -> dict[str, Row[Any]]:
+            f = StatsFilter(unit_codes=tuple(units), month_from=month_from, month_to=month_to)
+            rows = await statistics(self.store, f, ["UNIT"], dt.datetime.now(dt.UTC))
+            return index_one(rows, lambda r: r.unit_code)
+
+        return OneLoader(fetch)
