@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from enum import StrEnum
 from typing import Annotated
 
@@ -38,14 +40,29 @@ def serve(
 
         asyncio.run(prepare_embedded(settings))
     typer.echo(f"govgraph on http://{host}:{port}/graphql  (token: govgraph token --role admin)")
-    uvicorn.run(
-        "govgraph.server:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=os.environ.get("GOVGRAPH_LOG_LEVEL", "info"),
-    )
+    fresh_metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Workers share their Prometheus values through files here (set before any worker imports the client).
+        fresh_metrics_dir = tempfile.mkdtemp(prefix="govgraph-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_metrics_dir
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    from govgraph.observability import logging_config
+
+    try:
+        uvicorn.run(
+            "govgraph.server:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logging_config(settings.log_format, settings.log_level),
+            log_level=settings.log_level,
+            access_log=False,  # govgraph logs its own access line, with the request id and without client data
+        )
+    finally:
+        if fresh_metrics_dir:
+            shutil.rmtree(fresh_metrics_dir, ignore_errors=True)
 
 
 @app.command()

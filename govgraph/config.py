@@ -23,6 +23,7 @@ JWT_AUDIENCE = "govgraph"
 JWT_ISSUER = "govgraph-dev"
 
 Environment = Literal["development", "production"]
+LogFormat = Literal["json", "text"]
 
 
 def _bool(value: str | None) -> bool:
@@ -51,6 +52,10 @@ class Settings:
     """WebSocket connections one token may hold at once."""
     ws_queue: int = 256
     """Events waiting for one subscriber before it is dropped as a slow consumer (close 4429)."""
+    log_format: LogFormat = "text"
+    """GOVGRAPH_LOG_FORMAT: one JSON object per line (production default) or text (development default)."""
+    log_level: str = "info"
+    """GOVGRAPH_LOG_LEVEL of govgraph's, strawberry's and uvicorn's loggers (others stay at warning)."""
 
     def url_for(self, store: str) -> str:
         """The SQLAlchemy URL of a store: explicit, or a SQLite file under the data directory."""
@@ -73,6 +78,9 @@ class Settings:
         secret = env.get("GOVGRAPH_JWT_SECRET") or DEV_JWT_SECRET
         if mode == "production" and secret == DEV_JWT_SECRET:
             raise ValueError("GOVGRAPH_JWT_SECRET must be set in production (the development secret is public)")
+        log_format = env.get("GOVGRAPH_LOG_FORMAT") or ("json" if mode == "production" else "text")
+        if log_format not in ("json", "text"):
+            raise ValueError(f"GOVGRAPH_LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
         return cls(
             data_dir=Path(env.get("GOVGRAPH_DATA_DIR", "var")),
             store_urls=urls,
@@ -87,4 +95,6 @@ class Settings:
             ws_max_subscriptions=int(env.get("GOVGRAPH_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_max_connections_per_token=int(env.get("GOVGRAPH_WS_MAX_CONNECTIONS_PER_TOKEN", "5")),
             ws_queue=int(env.get("GOVGRAPH_WS_QUEUE", "256")),
+            log_format=log_format,  # type: ignore[arg-type]
+            log_level=env.get("GOVGRAPH_LOG_LEVEL", "info").lower(),
         )

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,9 +19,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from govgraph import observability
 from govgraph.auth.identity import AuthError, Principal, bearer_token, verify_token
 from govgraph.config import Settings
 from govgraph.context import Context
@@ -85,9 +89,27 @@ class GovGraphView(GraphQL[Context, None]):
         context.principal = principal
         return None
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        observability.note_operation(request.scope, request_data.query, request_data.operation_name)
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        observability.note_result(request.scope, bool(result.errors))
+        return await super().process_result(request, result)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = observability.websocket_open() if scope["type"] == "websocket" else contextlib.nullcontext()
         try:
-            await super().__call__(scope, receive, send)
+            with websocket:
+                await super().__call__(scope, receive, send)
         finally:
             key = scope.get("govgraph.token_key")
             if key is not None:
@@ -143,6 +165,7 @@ def create_app(
     bus = bus or make_bus(settings.redis_url)
     owned = stores is None
     stores = stores or Stores(settings)
+    observability.setup()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -159,6 +182,7 @@ def create_app(
             await bus.stop()
             if owned:
                 await stores.dispose()
+            observability.on_shutdown()
 
     view = GovGraphView(stores, settings, bus, graphql_ide="graphiql" if settings.env == "development" else None)
     guarded = RequireToken(view, settings)
@@ -177,13 +201,17 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if not failing and not bus_error else 503)
 
+    routes: list[Route | WebSocketRoute] = [
+        Route("/graphql", guarded, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        # Prometheus scrapes this; no token. Do not expose it publicly (block it at the proxy).
+        Route("/metrics", observability.metrics_endpoint),
+    ]
     app = Starlette(
-        routes=[
-            Route("/graphql", guarded, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        routes=routes,
+        middleware=[Middleware(observability.ObservabilityMiddleware, routes=[r.path for r in routes])],
         lifespan=lifespan,
     )
     app.state.stores = stores

@@ -13,7 +13,6 @@ import contextvars
 import importlib
 import importlib.util
 import json
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -38,10 +37,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import ColumnElement
 
+from govgraph import observability
 from govgraph.config import STORES, Settings
 
 K = TypeVar("K", bound=Hashable)
@@ -90,19 +91,25 @@ current_stats: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVa
 
 def _instrument(engine: AsyncEngine, store: str) -> None:
     sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect.name
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _before(conn: SyncConnection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        conn.info.setdefault("govgraph_t0", []).append(time.perf_counter())
+        observability.statement_started(conn.info, store, statement, dialect)
 
     @event.listens_for(sync_engine, "after_cursor_execute")
     def _after(conn: SyncConnection, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        started = conn.info["govgraph_t0"].pop()
+        seconds = observability.statement_finished(conn.info, store)
         stats = current_stats.get()
-        if stats is not None:
+        if stats is not None and seconds is not None:
             s = stats.stores[store]
             s.statements += 1
-            s.seconds += time.perf_counter() - started
+            s.seconds += seconds
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _failed(ctx: ExceptionContext) -> None:
+        if ctx.connection is not None and ctx.execution_context is not None:
+            observability.statement_finished(ctx.connection.info, store, ctx.original_exception)
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
@@ -343,9 +350,11 @@ class OneLoader(DataLoader[K, V | None]):
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]) -> None:
         super().__init__(max_batch_size=MAX_BATCH)
         self._fetch = fetch
+        self.label = observability.loader_label(self, fetch)
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
-        found = await self._fetch(keys)
+        async with observability.observe_batch(self.label, len(keys)):
+            found = await self._fetch(keys)
         return [found.get(k) for k in keys]
 
 
@@ -355,9 +364,11 @@ class ManyLoader(DataLoader[K, list[V]]):
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, list[V]]]]) -> None:
         super().__init__(max_batch_size=MAX_BATCH)
         self._fetch = fetch
+        self.label = observability.loader_label(self, fetch)
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[list[V]]:
-        found = await self._fetch(keys)
+        async with observability.observe_batch(self.label, len(keys)):
+            found = await self._fetch(keys)
         return [found.get(k, []) for k in keys]
 
 

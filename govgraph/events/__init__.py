@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from govgraph import observability
+
 DEFAULT_QUEUE = 1000
 
 
@@ -107,6 +109,7 @@ class Subscription:
                     return
                 if isinstance(event, _Interrupt):
                     raise BusInterrupted(event.reason)
+                observability.event_delivered(event.at)
                 yield event
         finally:
             self.close()
@@ -120,6 +123,13 @@ class InProcessBus:
         self.published = 0
 
     async def publish(self, events: Iterable[Event]) -> None:
+        batch = list(events)
+        for event in batch:
+            observability.event_published(event.topic)
+        await self.deliver(batch)
+
+    async def deliver(self, events: Iterable[Event]) -> None:
+        """Hand events to this process's subscribers (what ``publish`` does after counting them)."""
         for event in events:
             self.published += 1
             for sub in list(self._subs.values()):

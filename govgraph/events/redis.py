@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from govgraph import observability
 from govgraph.events import DEFAULT_QUEUE, Event, InProcessBus, Subscription, decode, encode
 
 log = logging.getLogger("govgraph.events")
@@ -65,7 +66,8 @@ class RedisBus:
                 backoff = 0.1
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        await self._local.publish([decode(message["data"])])
+                        # counted once by the worker that published it, not by every worker that delivers it
+                        await self._local.deliver([decode(message["data"])])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
@@ -90,6 +92,8 @@ class RedisBus:
                     pipe.publish(self.channel, encode(event))
                 await pipe.execute()
             self.published += len(batch)
+            for event in batch:
+                observability.event_published(event.topic)
         except (RedisError, OSError):
             log.warning("could not publish %d event(s) to Redis; delivering to this worker only", len(batch))
             await self._local.publish(batch)

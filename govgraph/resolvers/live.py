@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from starlette.websockets import WebSocket
 
+from govgraph import observability
 from govgraph.context import Info
 from govgraph.events import Event
 
@@ -38,6 +39,7 @@ async def follow(
 
         sub.on_drop = drop
     events = aiter(sub)
+    observability.subscription_started()
     try:
         while True:
             expires = ctx.principal.expires_at
@@ -54,4 +56,5 @@ async def follow(
                 ctx.reset_loaders()
                 yield event
     finally:
+        observability.subscription_ended()
         sub.close()
