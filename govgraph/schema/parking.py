@@ -1,0 +1,392 @@
+"""Parking: iParking street points, car parks and building basements, their tariffs, availability and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from govgraph.context import Info
+from govgraph.resolvers import parking as resolve
+from govgraph.schema.common import Connection, local
+
+if TYPE_CHECKING:
+    from govgraph.schema.places import AdministrativeUnit
+    from govgraph.schema.population import Citizen
+
+
+@strawberry.enum(description="Kinds of parking facility.")
+class ParkingFacilityKind(Enum):
+    STREET_IPARKING = strawberry.enum_value(
+        "STREET_IPARKING",
+        description="An iParking point (điểm đỗ xe) on the roadway or pavement, paid by SMS to 9556, the app, a "
+        "card or through staff; piloted on Trần Hưng Đạo and Lý Thường Kiệt from 1 May 2017.",
+    )
+    CAR_PARK = strawberry.enum_value("CAR_PARK", description="A public car park (bãi đỗ xe), open-air or underground.")
+    BASEMENT = strawberry.enum_value(
+        "BASEMENT", description="The basement car park (tầng hầm) of an office, shopping or apartment building."
+    )
+
+
+@strawberry.enum(description="Classes of vehicle a tariff or session is for.")
+class ParkingVehicleClass(Enum):
+    CAR = strawberry.enum_value("CAR", description="Car (ô tô) up to 9 seats or a light truck.")
+    MOTORBIKE = strawberry.enum_value("MOTORBIKE", description="Motorbike or scooter (xe máy), electric included.")
+    BICYCLE = strawberry.enum_value("BICYCLE", description="Bicycle (xe đạp), electric included.")
+
+
+@strawberry.enum(description="How a parking session was paid.")
+class ParkingPaymentChannel(Enum):
+    SMS = strawberry.enum_value(
+        "SMS", description="Text message to the short code 9556; the payer is known only if the number is theirs."
+    )
+    APP = strawberry.enum_value("APP", description="The iParking app with a registered account (payer known).")
+    CARD = strawberry.enum_value("CARD", description="Bank, international or prepaid card (payer known).")
+    STAFF = strawberry.enum_value("STAFF", description="Paid to attendants, who issue an e-ticket (payer unknown).")
+
+
+@strawberry.enum(description="Which side of the street a street point is on.")
+class ParkingStreetSide(Enum):
+    EVEN = strawberry.enum_value("EVEN", description="The even house-number side (bên chẵn).")
+    ODD = strawberry.enum_value("ODD", description="The odd house-number side (bên lẻ).")
+
+
+@strawberry.type(description="A parking price list (biểu giá trông giữ xe) for one zone and vehicle class.")
+class Tariff(relay.Node):
+    key: relay.NodeID[str]
+    code: str = strawberry.field(description="Tariff code, e.g. 'IPK-CAR-2018'.")
+    zone: str = strawberry.field(description="Where it applies: streets, zone or kind of facility.")
+    vehicle_class: ParkingVehicleClass = strawberry.field(description="The vehicles it prices.")
+    first_block_minutes: int = strawberry.field(description="Length of the first turn (lượt), in minutes.")
+    first_block_price: int = strawberry.field(description="Price of the first turn, VND (any part of it).")
+    step_minutes: int = strawberry.field(description="Each started step after the first turn, in minutes.")
+    step_price: int = strawberry.field(description="Price of the first step after the first turn, VND.")
+    step_increment: int = strawberry.field(
+        description="VND added to each further step (progressive pricing, giá lũy tiến); 0 for a flat rate."
+    )
+    overnight_from: dt.time | None = strawberry.field(description="Local start of the overnight window (18:00).")
+    overnight_to: dt.time | None = strawberry.field(description="Local end of the overnight window (06:00).")
+    overnight_turns: int | None = strawberry.field(
+        description="A night parked past midnight counts as this many turns (iParking cars: 6)."
+    )
+    overnight_price: int | None = strawberry.field(
+        description="What one night parked past midnight costs, VND (explicit, or turns × first-turn price)."
+    )
+    daily_cap: int | None = strawberry.field(
+        description="Cap per started 24 hours, VND (the 'day and night' price of motorbikes and bicycles)."
+    )
+    monthly_price: int | None = strawberry.field(description="Monthly ticket (vé tháng), VND, where sold.")
+    legal_basis: str = strawberry.field(description="The decision setting the price, e.g. 44/2017/QĐ-UBND.")
+    valid_from: dt.date = strawberry.field(description="Date the price took effect.")
+    notes: str | None = strawberry.field(description="Assumptions made where the legal text is not known.")
+
+    @classmethod
+    def from_row(cls, r: Any) -> Tariff:
+        return cls(
+            key=r.code,
+            code=r.code,
+            zone=r.zone,
+            vehicle_class=ParkingVehicleClass(r.vehicle_class),
+            first_block_minutes=r.first_block_minutes,
+            first_block_price=r.first_block_price,
+            step_minutes=r.step_minutes,
+            step_price=r.step_price,
+            step_increment=r.step_increment,
+            overnight_from=r.overnight_from,
+            overnight_to=r.overnight_to,
+            overnight_turns=r.overnight_turns,
+            overnight_price=resolve.overnight_price(r),
+            daily_cap=r.daily_cap,
+            monthly_price=r.monthly_price,
+            legal_basis=r.legal_basis,
+            valid_from=r.valid_from,
+            notes=r.notes,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[Tariff | None]:
+        return await resolve.tariffs_by_code(info, node_ids, required)
+
+    @strawberry.field(description="What parking from `startedAt` to `endedAt` costs under this tariff, VND.")
+    async def fee(
+        self,
+        info: Info,
+        started_at: Annotated[dt.datetime, strawberry.argument(description="Arrival (with offset).")],
+        ended_at: Annotated[dt.datetime, strawberry.argument(description="Departure (with offset).")],
+    ) -> int:
+        return await resolve.quote(info, self.code, started_at, ended_at)
+
+
+@strawberry.type(description="Spaces of a facility right now: capacity minus vehicles parked (open sessions).")
+class ParkingAvailability:
+    capacity: int = strawberry.field(description="Car spaces.")
+    occupied: int = strawberry.field(description="Open sessions (vehicles parked now).")
+    free: int = strawberry.field(description="Capacity minus occupied, never below 0.")
+    updated_at: dt.datetime = strawberry.field(description="When this was counted.")
+
+
+@strawberry.type(description="A numbered space of a street point.")
+class ParkingSpot:
+    number: int = strawberry.field(description="Space number painted on the street, from 1.")
+    session_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="True when a vehicle is parked on it now (an open session).")
+    def occupied(self) -> bool:
+        return self.session_id is not None
+
+    @strawberry.field(description="The open session on this space, if any.")
+    async def current_session(self, info: Info) -> ParkingSession | None:
+        return await resolve.session_by_id(info, self.session_id) if self.session_id is not None else None
+
+
+@strawberry.type(description="A place to park: an iParking street point, a car park or a building basement.")
+class ParkingFacility(relay.Node):
+    key: relay.NodeID[str]
+    code: str = strawberry.field(description="Facility code, e.g. 'IPK-THD-01'.")
+    name: str = strawberry.field(description="Name as signposted (NFC).")
+    kind: ParkingFacilityKind = strawberry.field(description="Street point, car park or basement.")
+    street: str = strawberry.field(description="The street (phố) it is on or entered from.")
+    side: ParkingStreetSide | None = strawberry.field(description="Street points: the side of the street.")
+    segment: str | None = strawberry.field(description="Street points: the stretch between two cross streets.")
+    address: str = strawberry.field(description="Address as written.")
+    capacity: int = strawberry.field(description="Car spaces.")
+    operator: str = strawberry.field(description="Who runs it (đơn vị khai thác).")
+    latitude: float | None = strawberry.field(description="WGS 84 latitude.")
+    longitude: float | None = strawberry.field(description="WGS 84 longitude.")
+    opened_on: dt.date | None = strawberry.field(description="Date it started charging.")
+    tariff_code: strawberry.Private[str]
+    unit_code: strawberry.Private[str]
+    unit_structure: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, r: Any) -> ParkingFacility:
+        return cls(
+            key=r.code,
+            code=r.code,
+            name=r.name,
+            kind=ParkingFacilityKind(r.kind),
+            street=r.street,
+            side=ParkingStreetSide(r.side) if r.side else None,
+            segment=r.segment,
+            address=r.address,
+            capacity=r.capacity,
+            operator=r.operator,
+            latitude=r.latitude,
+            longitude=r.longitude,
+            opened_on=r.opened_on,
+            tariff_code=r.tariff_code,
+            unit_code=r.unit_code,
+            unit_structure=r.unit_structure,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[ParkingFacility | None]:
+        return await resolve.facilities_by_code(info, node_ids, required)
+
+    @strawberry.field(description="The ward or commune it is in (current structure).")
+    def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
+        return resolve.facility_unit(self.unit_code, self.unit_structure)
+
+    @strawberry.field(description="The price list for cars here.")
+    async def tariff(self, info: Info) -> Tariff | None:
+        return await resolve.tariff(info, self.tariff_code)
+
+    @strawberry.field(description="Capacity, occupied and free spaces now.")
+    async def availability(self, info: Info) -> ParkingAvailability:
+        return await resolve.availability(info, self.code)
+
+    @strawberry.field(description="Numbered spaces (street points only; empty elsewhere).")
+    async def spots(self, info: Info) -> list[ParkingSpot]:
+        return await resolve.spots(info, self.code)
+
+    @strawberry.field(description="Sessions here, newest first.")
+    async def sessions(
+        self,
+        info: Info,
+        open: Annotated[
+            bool | None, strawberry.argument(description="true: parked now; false: ended; null: both.")
+        ] = None,
+        from_: Annotated[
+            dt.datetime | None, strawberry.argument(name="from", description="Started at or after this time.")
+        ] = None,
+        to: Annotated[dt.datetime | None, strawberry.argument(description="Started before this time.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[ParkingSession]:
+        return await resolve.facility_sessions(info, self.code, open, from_, to, first, after)
+
+
+@strawberry.type(description="One vehicle's stay at a facility (lượt gửi xe), from arrival to departure.")
+class ParkingSession(relay.Node):
+    key: relay.NodeID[str]
+    plate: str = strawberry.field(description="Number plate, canonical form, e.g. '29A-123.45'.")
+    vehicle_class: ParkingVehicleClass = strawberry.field(description="Class of the vehicle.")
+    spot_number: int | None = strawberry.field(description="Space number at a street point.")
+    started_at: dt.datetime = strawberry.field(description="Arrival.")
+    ended_at: dt.datetime | None = strawberry.field(description="Departure; null while parked.")
+    channel: ParkingPaymentChannel = strawberry.field(description="How it was paid.")
+    amount_vnd: int | None = strawberry.field(
+        description="Fee in VND, computed from the facility's tariff at departure; null while parked."
+    )
+    facility_code: strawberry.Private[str]
+    payer_pid: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, r: Any) -> ParkingSession:
+        return cls(
+            key=str(r.id),
+            plate=r.plate,
+            vehicle_class=ParkingVehicleClass(r.vehicle_class),
+            spot_number=r.spot_number,
+            started_at=resolve.local_time(r.started_at),
+            ended_at=local(r.ended_at),
+            channel=ParkingPaymentChannel(r.channel),
+            amount_vnd=r.amount_vnd,
+            facility_code=r.facility_code,
+            payer_pid=r.payer_pid,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: list[str], required: bool = False
+    ) -> list[ParkingSession | None]:
+        return await resolve.sessions_by_id(info, node_ids, required)
+
+    @strawberry.field(description="True while the vehicle is parked (no departure yet).")
+    def open(self) -> bool:
+        return self.ended_at is None
+
+    @strawberry.field(description="Minutes parked, up to now while open (any started minute counts).")
+    def duration_minutes(self) -> int:
+        return resolve.duration_minutes(self.started_at, self.ended_at)
+
+    @strawberry.field(description="Where it was parked.")
+    async def facility(self, info: Info) -> ParkingFacility | None:
+        return await resolve.facility(info, self.facility_code)
+
+    @strawberry.field(
+        description="The citizen who paid, when known: app and card accounts are registered; an SMS payer only "
+        "when the number belongs to them (population store)."
+    )
+    async def payer(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
+        return await resolve.payer(info, self.payer_pid)
+
+
+@strawberry.type(description="Spaces of one kind of facility in an area.")
+class ParkingKindAvailability:
+    kind: ParkingFacilityKind = strawberry.field(description="The kind of facility.")
+    facilities: int = strawberry.field(description="Number of facilities of this kind.")
+    capacity: int = strawberry.field(description="Car spaces.")
+    occupied: int = strawberry.field(description="Vehicles parked now (open sessions).")
+    free: int = strawberry.field(description="Free spaces (per facility never below 0, then summed).")
+
+
+@strawberry.type(description="Parking spaces of a ward or commune, or of the whole city, right now.")
+class ParkingAvailabilitySummary:
+    unit_code: strawberry.Private[str | None]
+    facilities: int = strawberry.field(description="Number of facilities.")
+    capacity: int = strawberry.field(description="Car spaces.")
+    occupied: int = strawberry.field(description="Vehicles parked now (open sessions).")
+    free: int = strawberry.field(description="Free spaces.")
+    by_kind: list[ParkingKindAvailability] = strawberry.field(description="The same, per kind of facility.")
+    updated_at: dt.datetime = strawberry.field(description="When this was counted.")
+
+    @strawberry.field(description="The unit summarised; null for the whole city.")
+    def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
+        return resolve.facility_unit(self.unit_code, resolve.CURRENT_STRUCTURE) if self.unit_code else None
+
+
+@strawberry.enum(description="Orderings of the facilities list.")
+class ParkingFacilityOrderField(Enum):
+    CODE = strawberry.enum_value("CODE", description="By facility code.")
+    NAME = strawberry.enum_value("NAME", description="By name, diacritic-insensitive.")
+    CAPACITY = strawberry.enum_value("CAPACITY", description="By number of spaces.")
+    FREE_SPACES = strawberry.enum_value("FREE_SPACES", description="By free spaces now.")
+
+
+@strawberry.input(description="How to order facilities.")
+class ParkingFacilityOrder:
+    field: ParkingFacilityOrderField = strawberry.field(description="The ordering key.")
+    descending: bool = strawberry.field(default=False, description="Largest first.")
+
+
+@strawberry.input(description="Filters on parking facilities; all given filters must match.")
+class ParkingFacilityFilter:
+    unit_code: str | None = strawberry.field(
+        default=None, description="In this ward or commune (current 2025-07 code), e.g. '00082'."
+    )
+    kind: ParkingFacilityKind | None = strawberry.field(default=None, description="Only this kind.")
+    street: str | None = strawberry.field(default=None, description="On this street, exactly as written.")
+    search: str | None = strawberry.field(
+        default=None, description="Words of the name, any accents: 'cong vien thong nhat' finds 'Công viên Thống Nhất'."
+    )
+    has_free_space: bool | None = strawberry.field(
+        default=None, description="true: at least one free space now; false: full now."
+    )
+
+
+@strawberry.input(description="Filters on parking sessions; all given filters must match.")
+class ParkingSessionFilter:
+    plate: str | None = strawberry.field(
+        default=None, description="Number plate in any common spelling ('30e12345' finds '30E-123.45')."
+    )
+    facility_code: str | None = strawberry.field(default=None, description="At this facility.")
+    open: bool | None = strawberry.field(default=None, description="true: parked now; false: ended.")
+    started_from: dt.datetime | None = strawberry.field(default=None, description="Started at or after this time.")
+    started_to: dt.datetime | None = strawberry.field(default=None, description="Started before this time.")
+
+
+@strawberry.type(description="Parking.")
+class ParkingQuery:
+    @strawberry.field(description="Parking facilities, filtered and ordered (keyset pagination).")
+    async def parking_facilities(
+        self,
+        info: Info,
+        filter: Annotated[ParkingFacilityFilter | None, strawberry.argument(description="Filters.")] = None,
+        order_by: Annotated[ParkingFacilityOrder | None, strawberry.argument(description="Ordering.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[ParkingFacility] | None:
+        return await resolve.facilities(info, filter, order_by, first, after)
+
+    @strawberry.field(description="One parking facility by code.")
+    async def parking_facility(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="Facility code, e.g. 'IPK-THD-01'.")],
+    ) -> ParkingFacility | None:
+        return await resolve.facility(info, code)
+
+    @strawberry.field(description="Parking sessions, newest first (keyset pagination).")
+    async def parking_sessions(
+        self,
+        info: Info,
+        filter: Annotated[ParkingSessionFilter | None, strawberry.argument(description="Filters.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[ParkingSession] | None:
+        return await resolve.sessions(info, filter, first, after)
+
+    @strawberry.field(
+        description="Capacity, occupied and free spaces now, per kind of facility, for a ward or commune or "
+        "(without `unitCode`) the whole city."
+    )
+    async def parking_availability(
+        self,
+        info: Info,
+        unit_code: Annotated[
+            str | None, strawberry.argument(description="Current (2025-07) unit code; null for the whole city.")
+        ] = None,
+    ) -> ParkingAvailabilitySummary | None:
+        return await resolve.availability_summary(info, unit_code)
+
+    @strawberry.field(description="Every parking price list, by vehicle class.")
+    async def parking_tariffs(self, info: Info) -> list[Tariff] | None:
+        return await resolve.tariffs(info)
