@@ -6,8 +6,14 @@ Deadlines are not stored: they are computed from the dates below (``govgraph.dom
 
 Confidentiality (Law on Denunciations Art. 56): nothing in ``cases``, ``case_events`` or ``complainants`` names a
 denouncer. A denunciation carries only an opaque random ``denouncer_token``; the identity lives in
-``denouncer_identities``, which no query of this module reads (a later, audited, need-to-know path will).
-The table has no foreign key to ``cases`` so that it can move to its own encrypted store.
+``denouncer_identities``, which no read query of this module selects (a later, audited, need-to-know path
+will). The write path touches it only to seal a new identity, to answer yes/no to "is this citizen the
+denouncer of this case" (a withdrawal), and to redact the identity out of free text recorded on the case; the
+identity itself never leaves these functions. The table has no foreign key to ``cases`` so that it can move to
+its own encrypted store.
+
+Case codes come from ``case_serials`` (one row per prefix and year, incremented inside the filing
+transaction), so concurrent filings get consecutive serials with no gaps or duplicates.
 """
 
 from __future__ import annotations
@@ -42,8 +48,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from govgraph.datasources.base import (
@@ -196,6 +206,15 @@ denouncer_identities = Table(
     Column("phone", String(11), nullable=True, comment="Secret"),
     Column("sealed_at", DateTime(timezone=True), nullable=False, comment="When the identity was sealed"),
     comment="SEALED: the identities of denouncers (Law on Denunciations Art. 9, 47, 56). Not read by the API.",
+)
+
+case_serials = Table(
+    "case_serials",
+    metadata,
+    Column("prefix", String(2), primary_key=True, comment="KN (khiếu nại) or TC (tố cáo)"),
+    Column("year", Integer, primary_key=True, comment="Year of receipt (Hanoi time)"),
+    Column("last", Integer, nullable=False, comment="Last serial given in this prefix and year"),
+    comment="Case code counters: incremented in the filing transaction (no gaps, no duplicates).",
 )
 
 # What queries read of a case: every column except the denouncer token.
@@ -448,3 +467,113 @@ def check_page_size(first: int | None) -> int:
     if size < 0 or size > MAX_PAGE:
         raise PageError(f"`first` must be between 0 and {MAX_PAGE}, got {size}")
     return size
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes (inside the caller's transaction: ``conn`` is ``Tx.conn``)
+# ---------------------------------------------------------------------------------------------------------
+
+CODE_PREFIX = {CaseKind.COMPLAINT: "KN", CaseKind.DENUNCIATION: "TC"}
+
+
+def case_code(kind: CaseKind, year: int, serial: int) -> str:
+    return f"{CODE_PREFIX[kind]}-{year}-{serial:06d}"
+
+
+async def next_serial(conn: AsyncConnection, kind: CaseKind, year: int) -> int:
+    """The next serial for ``kind`` in ``year``: the counter row is locked by the UPDATE until commit, so
+    concurrent filings queue on it (PostgreSQL) or on the write lock (SQLite); a rollback returns the number."""
+    prefix = CODE_PREFIX[kind]
+    s = case_serials.c
+    bump = update(case_serials).where(s.prefix == prefix, s.year == year).values(last=s.last + 1).returning(s.last)
+    found = (await conn.execute(bump)).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    # First filing of the year (or a store seeded without counters): start after the highest code there is.
+    low, high = f"{prefix}-{year}-", f"{prefix}-{year}."
+    top = (await conn.execute(select(func.max(cases.c.code)).where(cases.c.code > low, cases.c.code < high))).scalar()
+    start = int(top.rsplit("-", 1)[1]) if top else 0
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(insert(case_serials).values(prefix=prefix, year=year, last=start).on_conflict_do_nothing())
+    return int((await conn.execute(bump)).scalar_one())
+
+
+async def insert_case(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(cases.insert().values(**row))
+
+
+async def insert_complainant(
+    conn: AsyncConnection, code: str, pid: str | None, full_name: str, address: str | None, phone: str | None
+) -> None:
+    await conn.execute(
+        complainants.insert().values(
+            case_code=code, position=1, pid=pid, full_name=full_name, address=address, phone=phone
+        )
+    )
+
+
+async def seal_identity(
+    conn: AsyncConnection,
+    token: str,
+    pid: str | None,
+    full_name: str,
+    address: str | None,
+    phone: str | None,
+    at: dt.datetime,
+) -> None:
+    """Store a denouncer's identity under ``token`` in the sealed table (nothing else names them)."""
+    await conn.execute(
+        denouncer_identities.insert().values(
+            token=token, pid=pid, full_name=full_name, address=address, phone=phone, sealed_at=at
+        )
+    )
+
+
+async def append_event(
+    conn: AsyncConnection, code: str, at: dt.datetime, status: str, actor_id: str, actor_name: str, note: str | None
+) -> None:
+    await conn.execute(
+        case_events.insert().values(
+            case_code=code, at=at, status=status, actor_id=actor_id, actor_name=actor_name, note=note
+        )
+    )
+
+
+async def case_for_update(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    """The case row (with its denouncer token, for the write path only), locked until commit on PostgreSQL;
+    SQLite's write transaction already holds the database lock."""
+    stmt = select(cases).where(cases.c.code == code)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def update_case(conn: AsyncConnection, code: str, expected_status: str, values: dict[str, Any]) -> bool:
+    """Change a case only if it is still in ``expected_status``; False if it moved meanwhile."""
+    stmt = update(cases).where(cases.c.code == code, cases.c.status == expected_status).values(**values)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+async def complainant_pids(conn: AsyncConnection, code: str) -> list[str]:
+    """Personal IDs of a complaint's signatories, lead first."""
+    p = complainants.c
+    rows = await conn.execute(select(p.pid).where(p.case_code == code, p.pid.is_not(None)).order_by(p.position))
+    return [r.pid for r in rows]
+
+
+async def is_denouncer(conn: AsyncConnection, token: str | None, pid: str) -> bool:
+    """Yes or no: is ``pid`` the sealed denouncer behind ``token``? (The identity is not returned.)"""
+    if not token:
+        return False
+    d = denouncer_identities.c
+    found = await conn.execute(select(literal(1)).where(d.token == token, d.pid == pid))
+    return found.first() is not None
+
+
+async def sealed_secrets(conn: AsyncConnection, token: str | None) -> list[str | None]:
+    """The sealed details, ONLY to redact them out of text about to be recorded on the case (Art. 56)."""
+    if not token:
+        return []
+    d = denouncer_identities.c
+    row = (await conn.execute(select(d.full_name, d.pid, d.address, d.phone).where(d.token == token))).first()
+    return list(row) if row else []

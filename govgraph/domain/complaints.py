@@ -409,3 +409,78 @@ def redact_petition(text: str, secrets: Iterable[str | None]) -> str:
             pattern = r"\s+".join(re.escape(w) for w in secret.split())
         out = re.sub(pattern, REDACTED, out, flags=re.IGNORECASE)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Acting on cases (the mutations): filing limits, late acceptance, extensions, transitions
+# ---------------------------------------------------------------------------------------------------------
+
+
+def transition_refusal(kind: CaseKind, current: CaseStatus, new: CaseStatus) -> str | None:
+    """Why a case of ``kind`` may not go from ``current`` to ``new`` (naming the current status); None if it may."""
+    if can_change(kind, current, new):
+        return None
+    if new not in allowed_statuses(kind):
+        return f"A {kind.name.lower()} never takes the status {new.name}; the case is {current.name}"
+    return f"The case is {current.name}: it cannot become {new.name}"
+
+
+def complaint_filed_in_time(contested_on: dt.date, received_on: dt.date) -> bool:
+    """Whether a complaint received on ``received_on`` is within the 90 days of Art. 9 (moved off days off)."""
+    return received_on <= complaint_time_limit(contested_on)
+
+
+def second_complaint_in_time(first_decided_on: dt.date, remote_area: bool, received_on: dt.date) -> bool:
+    """Whether a second complaint received on ``received_on`` is within 30 days (remote: 45) of the first decision."""
+    return received_on <= second_complaint_by(first_decided_on, remote_area)
+
+
+def acceptance_days_late(kind: CaseKind, received_on: dt.date, accepted_on: dt.date) -> int:
+    """Calendar days an acceptance (thụ lý) came after its deadline; 0 when on time.
+
+    A late acceptance is still an acceptance (the law sets a duty on the resolver, it does not void the
+    petition): the case records it and the resolution clock starts on the day it was actually accepted.
+    """
+    return max(0, (accepted_on - accept_by(kind, received_on)).days)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+def extension_refusal(kind: CaseKind, complexity: Complexity, extensions: int) -> Refusal | None:
+    """Why one more resolution extension is not allowed (Law on Denunciations Art. 30); None if it is."""
+    if kind is CaseKind.COMPLAINT:
+        return Refusal(
+            "NOT_EXTENDABLE",
+            "Complaints are not extended: complex or remote complaints have longer periods from the start "
+            "(Law on Complaints Art. 28, 37); classify the complexity at acceptance",
+        )
+    if extensions >= MAX_EXTENSIONS:
+        return Refusal(
+            "EXTENSION_LIMIT",
+            f"A denunciation can be extended at most {MAX_EXTENSIONS} times (Law on Denunciations Art. 30); "
+            f"this one has had {extensions}",
+        )
+    allowed = max_extensions(complexity)
+    if extensions >= allowed:
+        return Refusal(
+            "EXTENSION_NOT_ALLOWED",
+            f"A {complexity.name} denunciation may be extended {allowed} time(s) (Art. 30: complex once, "
+            f"especially complex twice); this one has had {extensions}",
+        )
+    return None
+
+
+def withdrawal_may_continue(kind: CaseKind) -> bool:
+    """Only a denunciation may be continued after its withdrawal, when violations are evident or the withdrawal
+    was coerced (Law on Denunciations Art. 33); a withdrawn complaint ends (Law on Complaints Art. 10)."""
+    return kind is CaseKind.DENUNCIATION
+
+
+ENDING_STATUSES = frozenset(
+    {S.NOT_ACCEPTED, S.TRANSFERRED, S.GUIDED, S.DECIDED, S.CONCLUDED, S.WITHDRAWN, S.TERMINATED}
+)
+"""Entering one of these sets the case's ``concluded_at`` (decision, conclusion, or the end of handling)."""

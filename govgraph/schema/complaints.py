@@ -13,6 +13,7 @@ denunciations). ``subject`` of a denunciation is the redacted petition (Law on D
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +23,7 @@ from strawberry import relay
 from govgraph.context import Info
 from govgraph.domain import complaints as rules
 from govgraph.resolvers import complaints as resolve
-from govgraph.schema.common import Connection, local
+from govgraph.schema.common import Connection, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -124,6 +125,10 @@ class CaseDeadlines:
     )
     extensions_allowed: int | None = strawberry.field(
         description="Denunciations: extensions the case's complexity allows (0, 1 or 2); null for complaints."
+    )
+    acceptance_days_late: int | None = strawberry.field(
+        description="Days the acceptance (thụ lý) came after `acceptBy` (0 when on time); null until accepted. "
+        "A late acceptance is valid; the case's history also notes it (thụ lý quá hạn)."
     )
 
 
@@ -343,3 +348,440 @@ class ComplaintsQuery:
         ] = None,
     ) -> CaseStatistics | None:
         return await resolve.case_statistics(info, unit_code, unit_structure)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mutations
+#
+# Roles (DESIGN.md §3): a citizen files and withdraws only their own petitions; a complaints officer (token
+# `domains` includes `complaints`) acts on the cases of their unit (legacy-ward cases belong to the ward's
+# successor units); an inspector acts only on the verification and conclusion steps of cases assigned to them;
+# an admin does everything; operators, teachers and devices never write.
+# ---------------------------------------------------------------------------------------------------------
+
+_IDEMPOTENCY = "Client-chosen key: a retry with the same key returns the first result and changes nothing."
+_CODE = "The case code, e.g. 'KN-2026-000123'."
+
+
+@strawberry.input(description="Who petitions: the complainant (khiếu nại) or the denouncer (tố cáo).")
+class CasePetitionerInput:
+    personal_id: str | None = strawberry.field(
+        default=None,
+        description="12-digit personal ID. Required when a citizen files for themselves (it must be theirs).",
+    )
+    full_name: str | None = strawberry.field(
+        default=None, description="Name as written on the petition; default: the name in the population register."
+    )
+    address: str | None = strawberry.field(default=None, description="Address as written on the petition.")
+    phone: str | None = strawberry.field(default=None, description="Phone: 10-digit mobile or 024 landline.")
+
+
+@strawberry.input(
+    description="File a complaint or a denunciation. A denouncer's identity is sealed (Law on Denunciations "
+    "Art. 56): it is stored apart under an opaque token, removed from the petition text, and never returned."
+)
+class CaseFileInput:
+    kind: CaseKind = strawberry.field(description="Complaint (khiếu nại) or denunciation (tố cáo).")
+    unit_code: str = strawberry.field(
+        description="The administrative unit (2025 structure) whose authority resolves the case."
+    )
+    subject: str = strawberry.field(description="The petition: what is complained about or denounced (10-5000 chars).")
+    petitioner: CasePetitionerInput = strawberry.field(
+        description="The complainant or denouncer. Anonymous denunciations are not processed as denunciations."
+    )
+    contested_act: str | None = strawberry.field(
+        default=None, description="Complaints: the administrative decision or act contested (required)."
+    )
+    contested_on: dt.date | None = strawberry.field(
+        default=None,
+        description="Complaints: when the complainant received or learned of it (required). The complaint must be "
+        "received within 90 days (Art. 9), moved to the next working day when the 90th is a day off.",
+    )
+    first_instance_code: str | None = strawberry.field(
+        default=None,
+        description="Second-instance complaints (khiếu nại lần hai): the decided first-instance case; it must have "
+        "been decided within the last 30 days (remote areas 45, Art. 33), and the case moves to SECOND_INSTANCE.",
+    )
+    agency_name: str | None = strawberry.field(
+        default=None, description="Who resolves; default: 'Chủ tịch UBND <the unit>'."
+    )
+    received_on: dt.date | None = strawberry.field(
+        default=None,
+        description="Reception desk only: the day the petition was received (by post or in person), at most a "
+        "year ago; default and for citizens: today.",
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.input(description="Fields shared by the inputs of case steps.")
+class CaseStepInput:
+    code: str = strawberry.field(description=_CODE)
+    note: str | None = strawberry.field(default=None, description="Document number or remark for the history.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.input(description="Start processing the petition (xử lý đơn): RECEIVED -> CLASSIFYING.")
+class CaseClassifyInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Accept the case (thụ lý): CLASSIFYING -> ACCEPTED; starts the resolution clock.")
+class CaseAcceptInput(CaseStepInput):
+    complexity: CaseComplexity = strawberry.field(
+        default=CaseComplexity.NORMAL,
+        description="Complexity as classified at acceptance: sets complaint periods and denunciation extensions.",
+    )
+    remote_area: bool = strawberry.field(
+        default=False, description="Vùng sâu, vùng xa: complaints get the longer periods."
+    )
+    accepted_on: dt.date | None = strawberry.field(
+        default=None,
+        description="Date of the acceptance decision (not before receipt, not in the future); default today.",
+    )
+
+
+@strawberry.input(description="Refuse to accept (không thụ lý): CLASSIFYING -> NOT_ACCEPTED, with the reason.")
+class CaseRefuseInput(CaseStepInput):
+    reason: str = strawberry.field(description="Why it is not accepted (required, e.g. 'quá thời hiệu').")
+
+
+@strawberry.input(description="Transfer the petition to the competent body (chuyển đơn): CLASSIFYING -> TRANSFERRED.")
+class CaseTransferInput(CaseStepInput):
+    to_agency: str = strawberry.field(description="The competent body the petition is transferred to.")
+
+
+@strawberry.input(description="Guide the petitioner to the competent body (hướng dẫn): CLASSIFYING -> GUIDED.")
+class CaseGuideInput(CaseStepInput):
+    to_agency: str = strawberry.field(description="The competent body the petitioner is guided to.")
+
+
+@strawberry.input(description="Assign the inspector who verifies the case (giao xác minh).")
+class CaseAssignInput(CaseStepInput):
+    inspector_id: str = strawberry.field(description="Staff account id of the inspector, e.g. 'TTr-HN-017'.")
+    inspector_name: str = strawberry.field(description="The inspector's full name.")
+
+
+@strawberry.input(description="Start verification (xác minh): ACCEPTED -> VERIFYING; needs an assigned inspector.")
+class CaseStartVerificationInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Extend a denunciation's resolution by 30 days (gia hạn, Art. 30).")
+class CaseExtendInput(CaseStepInput):
+    reason: str = strawberry.field(description="The extension decision and why (required).")
+
+
+@strawberry.input(description="Hold the dialogue with the complainant (đối thoại): VERIFYING -> DIALOGUE.")
+class CaseStartDialogueInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(
+    description="Decide a complaint (quyết định giải quyết: -> DECIDED) or conclude a denunciation "
+    "(kết luận nội dung tố cáo: -> CONCLUDED)."
+)
+class CaseConcludeInput(CaseStepInput):
+    summary: str = strawberry.field(description="Summary of the decision or conclusion (required).")
+
+
+@strawberry.input(description="Act on a denunciation's conclusion (xử lý kết luận): CONCLUDED -> HANDLING_CONCLUSION.")
+class CaseHandleConclusionInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Make the decision or conclusion public (công khai): -> PUBLISHED.")
+class CasePublishInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Close and archive the case (lưu hồ sơ): -> CLOSED.")
+class CaseCloseInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Suspend the resolution (tạm đình chỉ): the clock stops.")
+class CaseSuspendInput(CaseStepInput):
+    reason: str = strawberry.field(description="Why (required).")
+
+
+@strawberry.input(description="Resume a suspended case: SUSPENDED -> VERIFYING.")
+class CaseResumeInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.input(description="Terminate the resolution (đình chỉ): -> TERMINATED.")
+class CaseTerminateInput(CaseStepInput):
+    reason: str = strawberry.field(description="Why (required).")
+
+
+@strawberry.input(
+    description="Withdraw a complaint or denunciation (rút đơn): by the complainant or denouncer, or an officer "
+    "recording a signed or fingerprinted withdrawal."
+)
+class CaseWithdrawInput(CaseStepInput):
+    continue_handling: bool = strawberry.field(
+        default=False,
+        description="Officers, denunciations only: record the withdrawal but keep resolving the case because "
+        "violations are evident or the withdrawal was coerced (Law on Denunciations Art. 33); a note is required.",
+    )
+
+
+@strawberry.input(description="Record that the complainant sued at the administrative court (khởi kiện).")
+class CaseRecordLawsuitInput(CaseStepInput):
+    """Only the shared fields."""
+
+
+@strawberry.type(description="Result of a case mutation.")
+class CasePayload:
+    case: Case | None = strawberry.field(description="The case as now recorded (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.type(description="Result of caseFile.")
+class CaseFilePayload(CasePayload):
+    """The filed case."""
+
+
+@strawberry.type(description="Result of caseClassify.")
+class CaseClassifyPayload(CasePayload):
+    """The case being classified."""
+
+
+@strawberry.type(description="Result of caseAccept.")
+class CaseAcceptPayload(CasePayload):
+    accepted_late_days: int | None = strawberry.field(
+        default=None,
+        description="Days after the acceptance deadline (0 when on time); null on failure. A late acceptance is "
+        "recorded, not refused.",
+    )
+
+
+@strawberry.type(description="Result of caseRefuse.")
+class CaseRefusePayload(CasePayload):
+    """The refused case."""
+
+
+@strawberry.type(description="Result of caseTransfer.")
+class CaseTransferPayload(CasePayload):
+    """The transferred case."""
+
+
+@strawberry.type(description="Result of caseGuide.")
+class CaseGuidePayload(CasePayload):
+    """The guided case."""
+
+
+@strawberry.type(description="Result of caseAssign.")
+class CaseAssignPayload(CasePayload):
+    """The assigned case."""
+
+
+@strawberry.type(description="Result of caseStartVerification.")
+class CaseStartVerificationPayload(CasePayload):
+    """The case under verification."""
+
+
+@strawberry.type(description="Result of caseExtend.")
+class CaseExtendPayload(CasePayload):
+    """The extended case."""
+
+
+@strawberry.type(description="Result of caseStartDialogue.")
+class CaseStartDialoguePayload(CasePayload):
+    """The case in dialogue."""
+
+
+@strawberry.type(description="Result of caseConclude.")
+class CaseConcludePayload(CasePayload):
+    """The decided or concluded case."""
+
+
+@strawberry.type(description="Result of caseHandleConclusion.")
+class CaseHandleConclusionPayload(CasePayload):
+    """The case whose conclusion is acted on."""
+
+
+@strawberry.type(description="Result of casePublish.")
+class CasePublishPayload(CasePayload):
+    """The published case."""
+
+
+@strawberry.type(description="Result of caseClose.")
+class CaseClosePayload(CasePayload):
+    """The closed case."""
+
+
+@strawberry.type(description="Result of caseSuspend.")
+class CaseSuspendPayload(CasePayload):
+    """The suspended case."""
+
+
+@strawberry.type(description="Result of caseResume.")
+class CaseResumePayload(CasePayload):
+    """The resumed case."""
+
+
+@strawberry.type(description="Result of caseTerminate.")
+class CaseTerminatePayload(CasePayload):
+    """The terminated case."""
+
+
+@strawberry.type(description="Result of caseWithdraw.")
+class CaseWithdrawPayload(CasePayload):
+    """The withdrawn (or continued) case."""
+
+
+@strawberry.type(description="Result of caseRecordLawsuit.")
+class CaseRecordLawsuitPayload(CasePayload):
+    """The case taken to court."""
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+_OFFICER = "Allowed: complaints officers of the case's unit, admins."
+_INSPECTOR = "Allowed: complaints officers of the case's unit, the inspector assigned to the case, admins."
+
+
+@strawberry.type(description="Complaints and denunciations: filing and every step of the status machine.")
+class ComplaintsMutation:
+    @strawberry.mutation(
+        description="File a complaint or denunciation (-> RECEIVED). Allowed: a citizen for themselves (their "
+        "personal ID as petitioner), complaints officers of the unit (reception desk, on someone's behalf), admins."
+    )
+    async def case_file(self, info: Info, input: Annotated[CaseFileInput, _arg("The petition.")]) -> CaseFilePayload:
+        return await resolve.file_case(info, input)
+
+    @strawberry.mutation(description=f"Start processing the petition: RECEIVED -> CLASSIFYING. {_OFFICER}")
+    async def case_classify(
+        self, info: Info, input: Annotated[CaseClassifyInput, _arg("The case.")]
+    ) -> CaseClassifyPayload:
+        return await resolve.classify(info, input)
+
+    @strawberry.mutation(
+        description="Accept (thụ lý): CLASSIFYING -> ACCEPTED; records the acceptance date, which starts the "
+        f"resolution clock. Acceptance after the deadline is recorded as late. {_OFFICER}"
+    )
+    async def case_accept(self, info: Info, input: Annotated[CaseAcceptInput, _arg("The case.")]) -> CaseAcceptPayload:
+        return await resolve.accept(info, input)
+
+    @strawberry.mutation(description=f"Refuse to accept, with the reason: CLASSIFYING -> NOT_ACCEPTED. {_OFFICER}")
+    async def case_refuse(self, info: Info, input: Annotated[CaseRefuseInput, _arg("The case.")]) -> CaseRefusePayload:
+        return await resolve.refuse(info, input)
+
+    @strawberry.mutation(
+        description=f"Transfer to the competent body (chuyển đơn): CLASSIFYING -> TRANSFERRED. {_OFFICER}"
+    )
+    async def case_transfer(
+        self, info: Info, input: Annotated[CaseTransferInput, _arg("The case.")]
+    ) -> CaseTransferPayload:
+        return await resolve.transfer(info, input)
+
+    @strawberry.mutation(
+        description=f"Guide the petitioner to the competent body (hướng dẫn): CLASSIFYING -> GUIDED. {_OFFICER}"
+    )
+    async def case_guide(self, info: Info, input: Annotated[CaseGuideInput, _arg("The case.")]) -> CaseGuidePayload:
+        return await resolve.guide(info, input)
+
+    @strawberry.mutation(
+        description="Assign (or reassign) the verifying inspector; the status does not change, the history "
+        f"records it. Only while the case is open. {_OFFICER}"
+    )
+    async def case_assign(self, info: Info, input: Annotated[CaseAssignInput, _arg("The case.")]) -> CaseAssignPayload:
+        return await resolve.assign(info, input)
+
+    @strawberry.mutation(description=f"Start verification: ACCEPTED -> VERIFYING. {_INSPECTOR}")
+    async def case_start_verification(
+        self, info: Info, input: Annotated[CaseStartVerificationInput, _arg("The case.")]
+    ) -> CaseStartVerificationPayload:
+        return await resolve.start_verification(info, input)
+
+    @strawberry.mutation(
+        description="Extend a denunciation's resolution by 30 days: VERIFYING/EXTENDED -> EXTENDED. Complex cases "
+        "once, especially complex twice, never a third time; complaints are never extended. " + _OFFICER
+    )
+    async def case_extend(self, info: Info, input: Annotated[CaseExtendInput, _arg("The case.")]) -> CaseExtendPayload:
+        return await resolve.extend(info, input)
+
+    @strawberry.mutation(description=f"Complaints: hold the dialogue: VERIFYING -> DIALOGUE. {_INSPECTOR}")
+    async def case_start_dialogue(
+        self, info: Info, input: Annotated[CaseStartDialogueInput, _arg("The case.")]
+    ) -> CaseStartDialoguePayload:
+        return await resolve.start_dialogue(info, input)
+
+    @strawberry.mutation(
+        description="Decide a complaint (-> DECIDED) or conclude a denunciation (-> CONCLUDED), with a summary. "
+        + _INSPECTOR
+    )
+    async def case_conclude(
+        self, info: Info, input: Annotated[CaseConcludeInput, _arg("The case.")]
+    ) -> CaseConcludePayload:
+        return await resolve.conclude(info, input)
+
+    @strawberry.mutation(
+        description=f"Denunciations: act on the conclusion: CONCLUDED -> HANDLING_CONCLUSION. {_OFFICER}"
+    )
+    async def case_handle_conclusion(
+        self, info: Info, input: Annotated[CaseHandleConclusionInput, _arg("The case.")]
+    ) -> CaseHandleConclusionPayload:
+        return await resolve.handle_conclusion(info, input)
+
+    @strawberry.mutation(description=f"Publish the decision or conclusion: -> PUBLISHED. {_OFFICER}")
+    async def case_publish(
+        self, info: Info, input: Annotated[CasePublishInput, _arg("The case.")]
+    ) -> CasePublishPayload:
+        return await resolve.publish(info, input)
+
+    @strawberry.mutation(description=f"Close and archive: -> CLOSED. {_OFFICER}")
+    async def case_close(self, info: Info, input: Annotated[CaseCloseInput, _arg("The case.")]) -> CaseClosePayload:
+        return await resolve.close(info, input)
+
+    @strawberry.mutation(description=f"Suspend (the clock stops): ACCEPTED/VERIFYING/EXTENDED -> SUSPENDED. {_OFFICER}")
+    async def case_suspend(
+        self, info: Info, input: Annotated[CaseSuspendInput, _arg("The case.")]
+    ) -> CaseSuspendPayload:
+        return await resolve.suspend(info, input)
+
+    @strawberry.mutation(description=f"Resume a suspended case: SUSPENDED -> VERIFYING. {_OFFICER}")
+    async def case_resume(self, info: Info, input: Annotated[CaseResumeInput, _arg("The case.")]) -> CaseResumePayload:
+        return await resolve.resume(info, input)
+
+    @strawberry.mutation(description=f"Terminate the resolution (đình chỉ): -> TERMINATED. {_OFFICER}")
+    async def case_terminate(
+        self, info: Info, input: Annotated[CaseTerminateInput, _arg("The case.")]
+    ) -> CaseTerminatePayload:
+        return await resolve.terminate(info, input)
+
+    @strawberry.mutation(
+        description="Withdraw (-> WITHDRAWN) before a decision or conclusion. Allowed: the complainant or "
+        "denouncer themselves, complaints officers of the unit (recording a signed withdrawal; for a denunciation "
+        "they may instead continue the case), admins."
+    )
+    async def case_withdraw(
+        self, info: Info, input: Annotated[CaseWithdrawInput, _arg("The case.")]
+    ) -> CaseWithdrawPayload:
+        return await resolve.withdraw(info, input)
+
+    @strawberry.mutation(
+        description=f"Complaints: the complainant sued at court: DECIDED/PUBLISHED -> LITIGATION. {_OFFICER}"
+    )
+    async def case_record_lawsuit(
+        self, info: Info, input: Annotated[CaseRecordLawsuitInput, _arg("The case.")]
+    ) -> CaseRecordLawsuitPayload:
+        return await resolve.record_lawsuit(info, input)
+
+
+@strawberry.type(description="Live updates of complaints and denunciations.")
+class ComplaintsSubscription:
+    @strawberry.subscription(
+        description="Every change of a case, as the reloaded case. An inspector receives only cases assigned to "
+        "them, a complaints officer those of their unit, an admin all; others may not subscribe."
+    )
+    async def case_updated(
+        self,
+        info: Info,
+        code: Annotated[str | None, _arg("Follow only this case.")] = None,
+    ) -> AsyncGenerator[Case, None]:
+        async for case in resolve.case_updates(info, code):
+            yield case
