@@ -144,7 +144,7 @@ def idempotency_table(metadata: MetaData) -> Table:
     return Table(
         IDEMPOTENCY_TABLE,
         metadata,
-        Column("subject", String(64), primary_key=True, comment="who sent it (token sub)"),
+        Column("subject", String(64), primary_key=True, comment="sha256 of who sent it (never the raw token sub)"),
         Column("key", String(200), primary_key=True, comment="the client's Idempotency-Key"),
         Column("operation", String(80), nullable=False),
         Column("fingerprint", String(64), nullable=False, comment="sha256 of the input"),

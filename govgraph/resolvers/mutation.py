@@ -118,7 +118,8 @@ async def run_mutation(
         key = idempotency_key(info, input)
     except UserInputError as exc:
         return Outcome(None, exc.errors)
-    subject = ctx.principal.subject
+    # Stored hashed: the table must not become a list of who filed what (e.g. a denouncer's personal ID).
+    subject = hashlib.sha256(f"govgraph-idempotency:{ctx.principal.subject}".encode()).hexdigest()
     fp = fingerprint(operation, input) if key else ""
 
     async def replay() -> Outcome:

@@ -58,9 +58,16 @@ def build_schema() -> strawberry.Schema:
     mutation = merge_types("Mutation", mutations) if mutations else None
     if mutation is not None:
         get_object_definition(mutation, strict=True).description = "Change the city's data: one store per mutation."
+    subscriptions = _parts("Subscription")
+    subscription = merge_types("Subscription", subscriptions) if subscriptions else None
+    if subscription is not None:
+        get_object_definition(
+            subscription, strict=True
+        ).description = "Live updates over WebSocket (graphql-transport-ws): each event is authorised like a query."
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=[QueryStatsExtension, ErrorCodes],
     )
 
