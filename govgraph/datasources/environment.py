@@ -12,19 +12,22 @@ The WQI of a lake station is computed on read from the readings of its latest sa
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     Column,
     Date,
     DateTime,
     Float,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     Row,
@@ -39,7 +42,11 @@ from sqlalchemy import (
     func,
     select,
     true,
+    tuple_,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from govgraph.datasources.base import (
@@ -54,6 +61,7 @@ from govgraph.datasources.base import (
     paginate,
 )
 from govgraph.domain import aqi as vn_aqi
+from govgraph.domain import environment as rules
 from govgraph.domain.text import like_pattern
 
 metadata = MetaData()
@@ -139,6 +147,42 @@ aqi_daily = Table(
     comment="AQI ngày per station, complete local days, derived from readings",
 )
 
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="batch id (uuid4 hex)"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(64), nullable=False, comment="token subject of the gateway (or admin)"),
+    Column("received", Integer, nullable=False, comment="readings sent"),
+    Column("inserted", Integer, nullable=False, comment="new readings stored (flagged ones included)"),
+    Column("duplicates", Integer, nullable=False, comment="already stored with the same value: skipped"),
+    Column("conflicts", Integer, nullable=False, comment="already stored with another value: first kept"),
+    Column("flagged", Integer, nullable=False, comment="stored with quality OUT_OF_RANGE or SUSPECT"),
+    Column("rejected", Integer, nullable=False, comment="malformed entries, not stored (see errors)"),
+    Column("stations", JSON, nullable=False, comment="per station: code, counts, first and last time stored"),
+    Column("errors", JSON, nullable=False, comment="per-entry errors (field, message, code), at most 100"),
+    Index("ix_ingest_batches_received", "received_at"),
+    comment="One row per readingsIngest call: the receipt a gateway gets, and the agency's audit trail",
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="alert id (uuid4 hex)"),
+    Column("station_code", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, comment="AQI_WORSENED, AQI_IMPROVED, FLOOD_RISING, FLOOD_RECEDING"),
+    Column("at", DateTime(timezone=True), nullable=False, comment="hour of the AQI / time of the depth reading"),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("previous_aqi", SmallInteger, nullable=True),
+    Column("new_aqi", SmallInteger, nullable=True),
+    Column("previous_depth_cm", Float, nullable=True),
+    Column("new_depth_cm", Float, nullable=True),
+    Column("threshold_cm", SmallInteger, nullable=True, comment="the flood threshold passed"),
+    Column("batch_id", String(32), nullable=False, comment="the ingest that raised it"),
+    Index("ix_alerts_station", "station_code", "raised_at"),
+    comment="Category changes of a station's latest hourly AQI and flood depths passing 10/30/50 cm",
+)
+
 STATION_COLUMNS = list(stations.c)
 READING_COLUMNS = list(readings.c)
 AIR_PARAMETERS = list(vn_aqi.POLLUTANTS)
@@ -198,8 +242,15 @@ async def recompute_aqi(store: Store, station: str, start: dt.datetime, end: dt.
     """Recompute the stored AQI after readings of ``station`` in [start, end) changed; returns hours written.
 
     A reading changes the NowCast of the 11 hours that follow it and the daily AQI of its local day, so those
-    are recomputed as well. Only complete local days get a daily AQI.
+    are recomputed as well. Only complete local days get a daily AQI. Runs in a transaction of its own; a
+    mutation calls :func:`recompute_aqi_in` on its open transaction instead.
     """
+    async with store.begin() as conn:
+        return await recompute_aqi_in(conn, station, start, end)
+
+
+async def recompute_aqi_in(conn: AsyncConnection, station: str, start: dt.datetime, end: dt.datetime) -> int:
+    """:func:`recompute_aqi` inside the caller's transaction (it sees the transaction's own uncommitted rows)."""
     start, end = utc(start), utc(end)
     first_day = start.astimezone(HANOI_TZ).date()
     last_affected = end + dt.timedelta(hours=vn_aqi.NOWCAST_HOURS - 1)
@@ -208,7 +259,7 @@ async def recompute_aqi(store: Store, station: str, start: dt.datetime, end: dt.
     day_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), HANOI_TZ).astimezone(dt.UTC)
     read_from = min(start, day_start) - dt.timedelta(hours=vn_aqi.NOWCAST_HOURS - 1)
     r = readings.c
-    rows = await store.all(
+    result = await conn.execute(
         select(r.parameter, r.measured_at, r.value).where(
             r.station_code == station,
             r.parameter.in_(AIR_PARAMETERS),
@@ -220,7 +271,7 @@ async def recompute_aqi(store: Store, station: str, start: dt.datetime, end: dt.
     )
     series: dict[str, dict[dt.datetime, float]] = defaultdict(dict)
     latest: dt.datetime | None = None
-    for row in rows:
+    for row in result.all():
         t = utc(row.measured_at)
         series[row.parameter][t] = row.value
         latest = t if latest is None or t > latest else latest
@@ -234,16 +285,15 @@ async def recompute_aqi(store: Store, station: str, start: dt.datetime, end: dt.
     days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     days = [d for d in days if d < now_day]
     hourly, daily = compute_aqi_rows(station, series, hours, days)
-    async with store.begin() as conn:
-        a = aqi_hourly.c
-        await conn.execute(delete(aqi_hourly).where(a.station_code == station, a.hour >= start, a.hour <= hour_end))
-        if hourly:
-            await conn.execute(aqi_hourly.insert(), hourly)
-        if days:
-            d = aqi_daily.c
-            await conn.execute(delete(aqi_daily).where(d.station_code == station, d.day.in_(days)))
-            if daily:
-                await conn.execute(aqi_daily.insert(), daily)
+    a = aqi_hourly.c
+    await conn.execute(delete(aqi_hourly).where(a.station_code == station, a.hour >= start, a.hour <= hour_end))
+    if hourly:
+        await conn.execute(aqi_hourly.insert(), hourly)
+    if days:
+        d = aqi_daily.c
+        await conn.execute(delete(aqi_daily).where(d.station_code == station, d.day.in_(days)))
+        if daily:
+            await conn.execute(aqi_daily.insert(), daily)
     return len(hourly)
 
 
@@ -294,14 +344,24 @@ def _latest_per_station(
     codes: Sequence[str],
     where: Callable[[Any], list[ColumnElement[bool]]],
     limit: int,
-    outer: Select[Any] | None = None,
+) -> Select[Any]:
+    return _latest_per_station_stmt(store.is_sqlite, table, time_col, codes, where, limit)
+
+
+def _latest_per_station_stmt(
+    is_sqlite: bool,
+    table: Table,
+    time_col: str,
+    codes: Sequence[str],
+    where: Callable[[Any], list[ColumnElement[bool]]],
+    limit: int,
 ) -> Select[Any]:
     """The newest ``limit`` rows per station of ``table`` (filtered by ``where(columns)``), in one statement.
 
     PostgreSQL: ``unnest(codes) JOIN LATERAL (... ORDER BY time DESC LIMIT n)`` (an index range scan per key).
     SQLite: ``row_number() OVER (PARTITION BY station ORDER BY time DESC)``.
     """
-    if store.is_sqlite:
+    if is_sqlite:
         c = table.c
         rn = func.row_number().over(partition_by=c.station_code, order_by=c[time_col].desc()).label("rn")
         inner = select(table, rn).where(c.station_code.in_(codes), *where(c)).subquery("r")
@@ -407,6 +467,8 @@ class EnvironmentLoaders:
         self.rainfall_by_station: LoaderFamily[str, Row[Any] | None] = LoaderFamily(
             lambda start, end: OneLoader(partial(self._rainfall, start, end))
         )
+        self.alert_by_id: OneLoader[str, Row[Any]] = OneLoader(self._alerts)
+        self.batch_by_id: OneLoader[str, Row[Any]] = OneLoader(self._batches)
 
     async def _stations(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
         out: dict[str, Row[Any]] = {}
@@ -414,6 +476,13 @@ class EnvironmentLoaders:
             rows = await self.store.all(select(*STATION_COLUMNS).where(stations.c.code.in_(part)))
             out.update(index_one(rows, lambda r: r.code))
         return out
+
+    async def _alerts(self, ids: Sequence[str]) -> dict[str, Row[Any]]:
+        return index_one(await self.store.all(select(alerts).where(alerts.c.id.in_(ids))), lambda r: r.id)
+
+    async def _batches(self, ids: Sequence[str]) -> dict[str, Row[Any]]:
+        rows = await self.store.all(select(ingest_batches).where(ingest_batches.c.id.in_(ids)))
+        return index_one(rows, lambda r: r.id)
 
     async def _stations_by_unit(self, units: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Row[Any]]]:
         s = stations.c
@@ -504,3 +573,434 @@ class EnvironmentLoaders:
             .group_by(r.station_code)
         )
         return index_one(await self.store.all(stmt), lambda row: row.station_code)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ingest (readingsIngest): one transaction, bulk statements
+# ---------------------------------------------------------------------------------------------------------
+
+INSERT_PAGE = 1000
+"""Rows per multi-row INSERT (7 parameters each: well under SQLite's and asyncpg's bind limits)."""
+LOOKUP_PAGE = 500
+"""(station, time) pairs per look-up of stored readings."""
+MAX_REPORTED_ERRORS = 100
+"""Per-entry errors kept in a batch receipt; the counts stay exact beyond that."""
+RECOMPUTE_GAP = dt.timedelta(hours=36)
+"""Affected hours further apart than this are recomputed as separate runs (a sparse backfill does not recompute
+the months between its readings)."""
+
+
+@dataclass(frozen=True)
+class RawReading:
+    """One entry of a batch as received (times may lack an offset: that is an error of the entry)."""
+
+    station_code: str
+    measured_at: dt.datetime
+    parameter: str
+    value: float
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryError:
+    field: list[str]
+    message: str
+    code: str
+
+
+@dataclass
+class StationIngest:
+    """What one ingest did to one station."""
+
+    code: str
+    kind: str
+    unit_code: str | None
+    inserted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    flagged: int = 0
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    hours: set[dt.datetime] = field(default_factory=set)
+    """Hours (UTC, truncated) of the readings stored."""
+    aqi_hours: set[dt.datetime] = field(default_factory=set)
+    """Hours of the valid air-pollutant readings stored: what the AQI is recomputed from."""
+    depth: bool = False
+    """A valid flood depth was stored."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "flagged": self.flagged,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+        }
+
+
+@dataclass
+class IngestResult:
+    batch_id: str
+    received: int
+    inserted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    errors: list[EntryError] = field(default_factory=list)
+    stations: dict[str, StationIngest] = field(default_factory=dict)
+    aqi_updates: list[dict[str, Any]] = field(default_factory=list)
+    """Per air station whose AQI was recomputed: its latest hourly AQI afterwards and the hours recomputed."""
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """Alert rows written (the ``alerts`` table's columns)."""
+
+
+@dataclass
+class _Entry:
+    index: int
+    station: StationIngest
+    measured_at: dt.datetime
+    parameter: str
+    value: float
+    unit: str
+    averaging: str
+    quality: str = "OK"
+
+    @property
+    def key(self) -> tuple[str, str, dt.datetime]:
+        return (self.station.code, self.parameter, self.measured_at)
+
+
+def _field(index: int, name: str) -> list[str]:
+    return ["input", "readings", str(index), name]
+
+
+def _hour(t: dt.datetime) -> dt.datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _dialect_insert(is_sqlite: bool, table: Table) -> Any:
+    if is_sqlite:
+        return sqlite_insert(table)
+    return pg_insert(table)
+
+
+async def _rows(conn: AsyncConnection, stmt: Any) -> Sequence[Row[Any]]:
+    result = await conn.execute(stmt)
+    return result.all()
+
+
+async def _lock_stations(conn: AsyncConnection, is_sqlite: bool, codes: Sequence[str]) -> dict[str, Row[Any]]:
+    """The batch's stations; on PostgreSQL locked (FOR UPDATE, in code order: no deadlock between two batches)
+    so that two ingests for one station recompute its AQI one after the other. SQLite's write lock, taken at
+    BEGIN IMMEDIATE, already serialises them."""
+    s = stations.c
+    out: dict[str, Row[Any]] = {}
+    for part in chunks(codes):
+        stmt = select(s.code, s.kind, s.unit_code).where(s.code.in_(part)).order_by(s.code)
+        if not is_sqlite:
+            stmt = stmt.with_for_update()
+        rows = await _rows(conn, stmt)
+        out.update(index_one(rows, lambda r: r.code))
+    return out
+
+
+async def _stored(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, dt.datetime]]
+) -> dict[tuple[str, str, dt.datetime], Row[Any]]:
+    """Stored readings at the given (station, time) pairs, every parameter, keyed like ``_Entry.key``."""
+    r = readings.c
+    out: dict[tuple[str, str, dt.datetime], Row[Any]] = {}
+    for part in chunks(pairs, LOOKUP_PAGE):
+        stmt = select(r.station_code, r.parameter, r.measured_at, r.value, r.quality).where(
+            tuple_(r.station_code, r.measured_at).in_(list(part))
+        )
+        for row in await _rows(conn, stmt):
+            out[(row.station_code, row.parameter, utc(row.measured_at))] = row
+    return out
+
+
+async def _latest_aqi_in(conn: AsyncConnection, is_sqlite: bool, codes: Sequence[str]) -> dict[str, Row[Any]]:
+    if not codes:
+        return {}
+    stmt = _latest_per_station_stmt(is_sqlite, aqi_hourly, "hour", codes, lambda c: [], 1)
+    return index_one(await _rows(conn, stmt), lambda r: r.station_code)
+
+
+async def _latest_depth_in(conn: AsyncConnection, is_sqlite: bool, codes: Sequence[str]) -> dict[str, Row[Any]]:
+    if not codes:
+        return {}
+
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        return [c.parameter == "DEPTH_CM", c.quality == "OK"]
+
+    stmt = _latest_per_station_stmt(is_sqlite, readings, "measured_at", codes, where, 1)
+    return index_one(await _rows(conn, stmt), lambda r: r.station_code)
+
+
+def _runs(hours: Iterable[dt.datetime]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Sorted hours grouped into [first, last + 1h) runs with gaps of at most ``RECOMPUTE_GAP``."""
+    out: list[tuple[dt.datetime, dt.datetime]] = []
+    for h in sorted(hours):
+        if out and h - out[-1][1] <= RECOMPUTE_GAP:
+            out[-1] = (out[-1][0], h + dt.timedelta(hours=1))
+        else:
+            out.append((h, h + dt.timedelta(hours=1)))
+    return out
+
+
+def _problem(i: int, item: RawReading, station: Row[Any] | None) -> EntryError | None:
+    """Why an entry cannot be stored at all, or None."""
+    if station is None:
+        return EntryError(_field(i, "stationCode"), f"No station has the code {item.station_code!r}", "NOT_FOUND")
+    if item.measured_at.tzinfo is None:
+        return EntryError(_field(i, "measuredAt"), "The time needs an offset, e.g. 2025-10-01T10:00:00+07:00",
+                          "INVALID")  # fmt: skip
+    if not rules.valid_number(item.value):
+        return EntryError(_field(i, "value"), "The value is not a finite number", "INVALID")
+    if item.parameter not in rules.PARAMETERS_BY_KIND[station.kind]:
+        return EntryError(_field(i, "parameter"), f"A {station.kind} station does not measure {item.parameter}",
+                          "PARAMETER_NOT_MEASURED")  # fmt: skip
+    if rules.convert(item.parameter, item.value, item.unit) is None:
+        return EntryError(_field(i, "unit"), f"{item.parameter} is stored in {rules.UNITS[item.parameter]}; "
+                          f"cannot convert from {item.unit!r}", "UNIT_NOT_CONVERTIBLE")  # fmt: skip
+    at = item.measured_at.astimezone(dt.UTC)
+    if station.kind in rules.HOURLY_KINDS and at != _hour(at):
+        return EntryError(_field(i, "measuredAt"),
+                          "Hourly values are keyed by the start of their hour (minutes and seconds 0)",
+                          "NOT_ON_THE_HOUR")  # fmt: skip
+    return None
+
+
+def _validate(
+    raw: Sequence[RawReading], known: Mapping[str, Row[Any]], now: dt.datetime, result: IngestResult
+) -> list[_Entry]:
+    """Per-entry checks: malformed entries become errors; the others get their stored unit and quality flag."""
+    entries: list[_Entry] = []
+    for i, item in enumerate(raw):
+        row = known.get(item.station_code)
+        problem = _problem(i, item, row)
+        value = rules.convert(item.parameter, item.value, item.unit)
+        if problem is not None or row is None or value is None:
+            result.rejected += 1
+            result.errors.append(problem or EntryError(_field(i, "value"), "Not a valid reading", "INVALID"))
+            continue
+        station = result.stations.get(row.code)
+        if station is None:
+            station = result.stations[row.code] = StationIngest(row.code, row.kind, row.unit_code)
+        at = item.measured_at.astimezone(dt.UTC)
+        flag = rules.check(item.parameter, value, at, now)
+        entries.append(_Entry(i, station, at, item.parameter, value, rules.UNITS[item.parameter],
+                              rules.AVERAGING_BY_KIND[station.kind], flag.quality))  # fmt: skip
+    return entries
+
+
+def _conflict(entry: _Entry, stored_value: float) -> EntryError:
+    return EntryError(
+        _field(entry.index, "value"),
+        f"{entry.station.code} {entry.parameter} at {entry.measured_at.isoformat()} is already stored as "
+        f"{stored_value:g}; the first value is kept (corrections go through quality review)",
+        "CONFLICT",
+    )
+
+
+async def ingest(
+    conn: AsyncConnection, is_sqlite: bool, raw: Sequence[RawReading], now: dt.datetime, submitted_by: str
+) -> IngestResult:
+    """Store a batch of readings inside the caller's transaction and derive what depends on them.
+
+    Per entry: malformed entries (unknown station, no offset, a parameter the station does not measure, an
+    unknown unit, an hourly value off the hour) are rejected with an error naming their index; the rest are
+    kept. A (station, time, parameter) already stored — or sent twice in the batch — is a duplicate when the
+    value is the same and a conflict when it differs: either way the first value stays (``ON CONFLICT DO
+    NOTHING``). New readings are stored with a quality flag (``govgraph.domain.environment.check`` and the
+    PM2.5/PM10 pair rule). Then the AQI of the affected hours is recomputed, alerts are derived, and the batch
+    receipt is written. Nothing is written when no entry is valid (the caller refuses the batch).
+    """
+    result = IngestResult(batch_id=uuid.uuid4().hex, received=len(raw))
+    known = await _lock_stations(conn, is_sqlite, sorted({r.station_code for r in raw}))
+    entries = _validate(raw, known, now, result)
+
+    # In-batch repeats, then what is already stored.
+    fresh: dict[tuple[str, str, dt.datetime], _Entry] = {}
+    for e in entries:
+        first = fresh.get(e.key)
+        if first is None:
+            fresh[e.key] = e
+        elif rules.same_value(first.value, e.value):
+            result.duplicates += 1
+            e.station.duplicates += 1
+        else:
+            result.conflicts += 1
+            e.station.conflicts += 1
+            result.errors.append(_conflict(e, first.value))
+    stored = await _stored(conn, sorted({(k[0], k[2]) for k in fresh}))
+    new: list[_Entry] = []
+    for key, e in fresh.items():
+        old = stored.get(key)
+        if old is None:
+            new.append(e)
+        elif rules.same_value(old.value, e.value):
+            result.duplicates += 1
+            e.station.duplicates += 1
+        else:
+            result.conflicts += 1
+            e.station.conflicts += 1
+            result.errors.append(_conflict(e, old.value))
+
+    # PM2.5 above PM10 at the same station and hour: flag the new values of the pair (stored ones are kept as
+    # they are: ingest never rewrites a stored reading).
+    pm: dict[tuple[str, dt.datetime], dict[str, tuple[float, _Entry | None]]] = defaultdict(dict)
+    for e in new:
+        if e.parameter in vn_aqi.PM and e.quality == "OK":
+            pm[(e.station.code, e.measured_at)][e.parameter] = (e.value, e)
+    for (code, at), pair in pm.items():
+        for p in vn_aqi.PM:
+            old = stored.get((code, p, at))
+            if p not in pair and old is not None and old.quality == "OK":
+                pair[p] = (old.value, None)
+        if len(pair) == 2 and rules.pm_pair_suspect(pair["PM2_5"][0], pair["PM10"][0]):
+            for _, entry in pair.values():
+                if entry is not None:
+                    entry.quality = "SUSPECT"
+
+    for e in new:
+        st = e.station
+        if e.quality == "OK":
+            if st.kind == "AIR" and e.parameter in vn_aqi.POLLUTANTS:
+                st.aqi_hours.add(_hour(e.measured_at))
+            if e.parameter == "DEPTH_CM":
+                st.depth = True
+
+    air = sorted(code for code, st in result.stations.items() if st.aqi_hours)
+    floods = sorted(code for code, st in result.stations.items() if st.depth)
+    aqi_before = await _latest_aqi_in(conn, is_sqlite, air)
+    depth_before = await _latest_depth_in(conn, is_sqlite, floods)
+
+    inserted = await _insert(conn, is_sqlite, new)
+    if len(inserted) < len(new):  # a concurrent ingest stored some of the same keys first (PostgreSQL)
+        late = [e for e in new if e.key not in inserted]
+        now_stored = await _stored(conn, sorted({(e.station.code, e.measured_at) for e in late}))
+        for e in late:
+            old = now_stored.get(e.key)
+            if old is not None and not rules.same_value(old.value, e.value):
+                result.conflicts += 1
+                e.station.conflicts += 1
+                result.errors.append(_conflict(e, old.value))
+            else:
+                result.duplicates += 1
+                e.station.duplicates += 1
+        new = [e for e in new if e.key in inserted]
+    for e in new:
+        st = e.station
+        st.inserted += 1
+        st.hours.add(_hour(e.measured_at))
+        st.first = e.measured_at if st.first is None or e.measured_at < st.first else st.first
+        st.last = e.measured_at if st.last is None or e.measured_at > st.last else st.last
+        if e.quality != "OK":
+            st.flagged += 1
+            result.flagged += 1
+    result.inserted = len(new)
+
+    for code in air:
+        st = result.stations[code]
+        for start, end in _runs(st.aqi_hours):
+            await recompute_aqi_in(conn, code, start, end)
+    aqi_after = await _latest_aqi_in(conn, is_sqlite, air)
+    depth_after = await _latest_depth_in(conn, is_sqlite, floods)
+    _derive(result, now, aqi_before, aqi_after, depth_before, depth_after)
+
+    if result.alerts:
+        await conn.execute(alerts.insert(), result.alerts)
+    if result.inserted or result.duplicates or result.conflicts:
+        await conn.execute(
+            ingest_batches.insert().values(
+                id=result.batch_id,
+                received_at=now,
+                submitted_by=submitted_by,
+                received=result.received,
+                inserted=result.inserted,
+                duplicates=result.duplicates,
+                conflicts=result.conflicts,
+                flagged=result.flagged,
+                rejected=result.rejected,
+                stations=[st.summary() for st in result.stations.values()],
+                errors=[e.__dict__ for e in reported_errors(result.errors)],
+            )
+        )
+    return result
+
+
+def reported_errors(errors: Sequence[EntryError]) -> list[EntryError]:
+    """The first ``MAX_REPORTED_ERRORS`` errors, and one more saying how many were left out."""
+    if len(errors) <= MAX_REPORTED_ERRORS:
+        return list(errors)
+    more = len(errors) - MAX_REPORTED_ERRORS
+    return [*errors[:MAX_REPORTED_ERRORS],
+            EntryError(["input", "readings"], f"{more} more entries were refused", "MORE_ERRORS")]  # fmt: skip
+
+
+async def _insert(conn: AsyncConnection, is_sqlite: bool, new: Sequence[_Entry]) -> set[tuple[str, str, dt.datetime]]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the keys actually inserted.
+
+    Executed as an executemany, which SQLAlchemy sends as multi-row INSERTs of ``INSERT_PAGE`` rows
+    ("insertmanyvalues", compiled once): one statement per page, never one per reading.
+    """
+    if not new:
+        return set()
+    r = readings.c
+    stmt = (
+        _dialect_insert(is_sqlite, readings)
+        .on_conflict_do_nothing(index_elements=["station_code", "parameter", "measured_at"])
+        .returning(r.station_code, r.parameter, r.measured_at)
+        .execution_options(insertmanyvalues_page_size=INSERT_PAGE)
+    )
+    values = [
+        {"station_code": e.station.code, "measured_at": e.measured_at, "parameter": e.parameter,
+         "value": e.value, "unit": e.unit, "averaging": e.averaging, "quality": e.quality}
+        for e in new
+    ]  # fmt: skip
+    result = await conn.execute(stmt, values)
+    return {(row.station_code, row.parameter, utc(row.measured_at)) for row in result.all()}
+
+
+def _derive(
+    result: IngestResult,
+    now: dt.datetime,
+    aqi_before: Mapping[str, Row[Any]],
+    aqi_after: Mapping[str, Row[Any]],
+    depth_before: Mapping[str, Row[Any]],
+    depth_after: Mapping[str, Row[Any]],
+) -> None:
+    """AQI updates and alerts from the latest AQI / depth before and after the batch."""
+    for code, after in aqi_after.items():
+        st = result.stations[code]
+        hours = sorted(st.aqi_hours)
+        cat = vn_aqi.category(after.aqi)
+        result.aqi_updates.append({"station_code": code, "unit_code": st.unit_code, "hour": utc(after.hour),
+                                   "aqi": after.aqi, "category": cat.code, "rating": cat.rating,
+                                   "from": hours[0], "to": hours[-1]})  # fmt: skip
+        before = aqi_before.get(code)
+        crossing = rules.aqi_crossing(before.aqi if before else None, after.aqi)
+        if crossing and before is not None:
+            result.alerts.append(_alert(result, code, crossing, utc(after.hour), now,
+                                        previous_aqi=before.aqi, new_aqi=after.aqi))  # fmt: skip
+    for code, after in depth_after.items():
+        before = depth_before.get(code)
+        previous = before.value if before is not None else None
+        flood = rules.flood_crossing(previous, after.value)
+        if flood:
+            kind, threshold = flood
+            result.alerts.append(_alert(result, code, kind, utc(after.measured_at), now, previous_depth_cm=previous,
+                                        new_depth_cm=after.value, threshold_cm=threshold))  # fmt: skip
+
+
+def _alert(
+    result: IngestResult, code: str, kind: str, at: dt.datetime, now: dt.datetime, **values: Any
+) -> dict[str, Any]:
+    row: dict[str, Any] = {c.name: None for c in alerts.c}
+    row.update(id=uuid.uuid4().hex, station_code=code, kind=kind, at=at, raised_at=now, batch_id=result.batch_id)
+    row.update(values)
+    return row

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import strawberry
+
+from govgraph.auth.identity import Role
+from govgraph.auth.roles import require
 from govgraph.context import Info
 from govgraph.datasources import environment as ds
 from govgraph.datasources.places import gazetteer
 from govgraph.domain import aqi as vn_aqi
+from govgraph.domain import environment as rules
 from govgraph.domain import wqi as vn_wqi
+from govgraph.events import Event
+from govgraph.resolvers.live import follow
+from govgraph.resolvers.mutation import Tx, UserInputError, run_mutation
 from govgraph.schema import common
 from govgraph.schema import environment as types
 from govgraph.schema import places as places_types
+from govgraph.schema.common import UserError
 
 if TYPE_CHECKING:
     from govgraph.schema.common import Connection
@@ -324,3 +333,203 @@ async def air_quality_now(info: Info) -> types.CityAirQuality:
 async def flood_points(info: Info, active: bool | None) -> list[types.Station]:
     rows = await ds.flood_points(info.context.stores["environment"], active)
     return [station_from_row(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ingest
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _user_errors(errors: list[ds.EntryError]) -> list[UserError]:
+    return [UserError(field=e.field, message=e.message, code=e.code) for e in errors]
+
+
+async def ingest(info: Info, data: types.ReadingsIngestInput) -> types.ReadingsIngestPayload:
+    """readingsIngest: partial acceptance. Malformed entries are refused one by one (userErrors naming their
+    index) and the rest are stored, because a gateway that retries a whole batch would otherwise be stuck on one
+    bad value; only a batch with no acceptable entry, or an oversized one, is refused as a whole."""
+    principal = info.context.principal
+    require(principal, Role.DEVICE)
+    if len(data.readings) > rules.MAX_BATCH:
+        message = f"At most {rules.MAX_BATCH:,} readings per call, got {len(data.readings):,}"
+        error = UserError(field=["input", "readings"], code="TOO_MANY", message=message)
+        return types.ReadingsIngestPayload(batch=None, user_errors=[error])
+    if not data.readings:
+        error = UserError(field=["input", "readings"], code="INVALID", message="The batch has no readings")
+        return types.ReadingsIngestPayload(batch=None, user_errors=[error])
+    store = info.context.stores["environment"]
+    raw = [ds.RawReading(r.station_code, r.measured_at, r.parameter.name, r.value, r.unit) for r in data.readings]
+
+    async def work(tx: Tx) -> str:
+        result = await ds.ingest(tx.conn, store.is_sqlite, raw, tx.now, principal.subject)
+        if not (result.inserted or result.duplicates or result.conflicts):
+            raise UserInputError.many(_user_errors(ds.reported_errors(result.errors)))
+        _emit(tx, result)
+        return result.batch_id
+
+    outcome = await run_mutation(info, store="environment", operation="readingsIngest", input=data, work=work)
+    if outcome.key is None:
+        return types.ReadingsIngestPayload(batch=None, user_errors=outcome.errors)
+    row = await info.context.loaders.environment.batch_by_id.load(outcome.key)
+    if row is None:
+        raise ValueError(f"the ingest batch {outcome.key} was not stored")
+    return types.ReadingsIngestPayload(
+        batch=_batch_from_row(row),
+        user_errors=[UserError(field=e["field"], message=e["message"], code=e["code"]) for e in row.errors],
+    )
+
+
+def _emit(tx: Tx, result: ds.IngestResult) -> None:
+    """Events, published after commit: readings per station, the AQI recomputed, alerts raised."""
+    for st in result.stations.values():
+        if st.inserted and st.first and st.last:
+            hours = sorted(st.hours)
+            tx.emit("environment.reading.ingested", station_code=st.code, kind=st.kind, unit_code=st.unit_code,
+                    batch_id=result.batch_id, inserted=st.inserted, flagged=st.flagged,
+                    first_measured_at=st.first.isoformat(), last_measured_at=st.last.isoformat(),
+                    first_hour=hours[0].isoformat(), last_hour=hours[-1].isoformat(), hours=len(hours))  # fmt: skip
+    for u in result.aqi_updates:
+        tx.emit("environment.aqi.updated", station_code=u["station_code"], unit_code=u["unit_code"],
+                hour=u["hour"].isoformat(), aqi=u["aqi"], category=u["category"], rating=u["rating"],
+                recomputed_from=u["from"].isoformat(), recomputed_to=u["to"].isoformat())  # fmt: skip
+    for a in result.alerts:
+        st = result.stations[a["station_code"]]
+        tx.emit("environment.alert.raised", alert_id=a["id"], station_code=st.code, station_kind=st.kind,
+                unit_code=st.unit_code, kind=a["kind"], at=a["at"].isoformat(),
+                previous_aqi=a["previous_aqi"], new_aqi=a["new_aqi"],
+                previous_category=vn_aqi.category(a["previous_aqi"]).code if a["previous_aqi"] is not None else None,
+                new_category=vn_aqi.category(a["new_aqi"]).code if a["new_aqi"] is not None else None,
+                previous_depth_cm=a["previous_depth_cm"], new_depth_cm=a["new_depth_cm"],
+                threshold_cm=a["threshold_cm"])  # fmt: skip
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return _local(dt.datetime.fromisoformat(value)) if value else None
+
+
+def _batch_from_row(row: Any) -> types.ReadingBatch:
+    return types.ReadingBatch(
+        id=strawberry.ID(row.id),
+        received_at=_local(row.received_at),
+        received=row.received,
+        inserted=row.inserted,
+        duplicates=row.duplicates,
+        conflicts=row.conflicts,
+        flagged=row.flagged,
+        rejected=row.rejected,
+        stations=[
+            types.ReadingBatchStation(
+                code=s["code"],
+                inserted=s["inserted"],
+                duplicates=s["duplicates"],
+                conflicts=s["conflicts"],
+                flagged=s["flagged"],
+                first_measured_at=_time(s["first"]),
+                last_measured_at=_time(s["last"]),
+            )
+            for s in sorted(row.stations, key=lambda s: s["code"])
+        ],
+    )
+
+
+async def station_latest_aqi(info: Info, code: str) -> types.AqiValue | None:
+    row = await info.context.loaders.environment.latest_aqi_by_station.load(code)
+    return aqi_from_mapping(row._mapping) if row else None
+
+
+async def readings_between(info: Info, code: str, first: dt.datetime, last: dt.datetime) -> list[types.Reading]:
+    frm = first.astimezone(dt.UTC)
+    to = last.astimezone(dt.UTC) + dt.timedelta(microseconds=1)
+    loader = info.context.loaders.environment.readings_by_station(None, frm, to, ds.MAX_READINGS)
+    return [reading_from_row(r) for r in await loader.load(code)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Subscriptions: environmental data is public, so any signed-in role may follow it
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _may_follow(info: Info) -> None:
+    require(info.context.principal, *Role)
+
+
+async def follow_readings(
+    info: Info, code: str | None, kind: types.StationKind | None, unit_code: str | None
+) -> AsyncIterator[types.ReadingsAdded]:
+    _may_follow(info)
+
+    def match(e: Event) -> bool:
+        p = e.payload
+        return (
+            e.topic == "environment.reading.ingested"
+            and (code is None or p["station_code"] == code)
+            and (kind is None or p["kind"] == kind.name)
+            and (unit_code is None or p["unit_code"] == unit_code)
+        )
+
+    async for event in follow(info, ["environment.reading.ingested"], match):
+        found = await station(info, event.payload["station_code"])
+        if found is not None:
+            yield types.ReadingsAdded(
+                station=found,
+                inserted=event.payload["inserted"],
+                first_measured_at=_local(dt.datetime.fromisoformat(event.payload["first_measured_at"])),
+                last_measured_at=_local(dt.datetime.fromisoformat(event.payload["last_measured_at"])),
+            )
+
+
+async def follow_aqi(info: Info, code: str | None, unit_code: str | None) -> AsyncIterator[types.StationAqi]:
+    _may_follow(info)
+
+    def match(e: Event) -> bool:
+        p = e.payload
+        return (
+            e.topic == "environment.aqi.updated"
+            and (code is None or p["station_code"] == code)
+            and (unit_code is None or p["unit_code"] == unit_code)
+        )
+
+    async for event in follow(info, ["environment.aqi.updated"], match):
+        found = await station(info, event.payload["station_code"])
+        if found is not None:
+            yield types.StationAqi(station=found, aqi=await station_latest_aqi(info, found.code))
+
+
+async def follow_alerts(
+    info: Info, kind: types.EnvironmentAlertKind | None, unit_code: str | None
+) -> AsyncIterator[types.EnvironmentAlert]:
+    _may_follow(info)
+
+    def match(e: Event) -> bool:
+        p = e.payload
+        return (
+            e.topic == "environment.alert.raised"
+            and (kind is None or p["kind"] == kind.name)
+            and (unit_code is None or p["unit_code"] == unit_code)
+        )
+
+    async for event in follow(info, ["environment.alert.raised"], match):
+        row = await info.context.loaders.environment.alert_by_id.load(event.payload["alert_id"])
+        if row is not None:
+            yield _alert_from_row(row, await station(info, row.station_code))
+
+
+def _category(aqi: int | None) -> types.AqiCategory | None:
+    return types.AqiCategory(vn_aqi.category(aqi).code) if aqi is not None else None
+
+
+def _alert_from_row(row: Any, found: types.Station | None) -> types.EnvironmentAlert:
+    return types.EnvironmentAlert(
+        id=strawberry.ID(row.id),
+        kind=types.EnvironmentAlertKind(row.kind),
+        station=found,
+        at=_local(row.at),
+        raised_at=_local(row.raised_at),
+        previous_category=_category(row.previous_aqi),
+        new_category=_category(row.new_aqi),
+        previous_aqi=row.previous_aqi,
+        new_aqi=row.new_aqi,
+        previous_depth_cm=row.previous_depth_cm,
+        new_depth_cm=row.new_depth_cm,
+        threshold_cm=row.threshold_cm,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +12,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import environment as resolve
-from govgraph.schema.common import Connection
+from govgraph.schema.common import Connection, UserError
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -374,3 +375,182 @@ class EnvironmentQuery:
         ] = None,
     ) -> list[Station] | None:
         return await resolve.flood_points(info, active)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ingest (sensor gateways)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="One value measured by a station, as a sensor gateway sends it.")
+class ReadingInput:
+    station_code: str = strawberry.field(description="Station code, e.g. 'KK001'.")
+    measured_at: dt.datetime = strawberry.field(
+        description="Start of the averaging period, with its offset (e.g. 2025-10-01T10:00:00+07:00). Hourly "
+        "values (air, rain) must be on the hour; a time more than 5 minutes ahead of the server is flagged SUSPECT."
+    )
+    parameter: Parameter = strawberry.field(description="What was measured; must be one the station's kind measures.")
+    value: float = strawberry.field(description="The value, in `unit`.")
+    unit: str | None = strawberry.field(
+        default=None,
+        description="Unit of `value`; default the parameter's stored unit (µg/m³ for air, mg/L for water, mm, cm, "
+        "m). Exact conversions are accepted (mg/m³ → µg/m³, mm → cm); ppb/ppm of gases are not.",
+    )
+
+
+@strawberry.input(description="A batch of readings from a sensor gateway.")
+class ReadingsIngestInput:
+    readings: list[ReadingInput] = strawberry.field(
+        description="The readings, at most 10,000. Entries are independent: a malformed one is refused with a "
+        "userError naming its index, the others are stored."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Client-chosen key: a retry with the same key returns the first result."
+    )
+
+
+@strawberry.type(description="What one ingest did to one station.")
+class ReadingBatchStation:
+    code: str = strawberry.field(description="The station's code.")
+    inserted: int = strawberry.field(description="New readings stored for it (flagged ones included).")
+    duplicates: int = strawberry.field(description="Readings already stored with the same value: skipped.")
+    conflicts: int = strawberry.field(description="Readings already stored with another value: the first kept.")
+    flagged: int = strawberry.field(description="New readings stored with quality OUT_OF_RANGE or SUSPECT.")
+    first_measured_at: dt.datetime | None = strawberry.field(description="Earliest time stored (+07:00).")
+    last_measured_at: dt.datetime | None = strawberry.field(description="Latest time stored (+07:00).")
+
+    @strawberry.field(description="The station, as now recorded (its `wqi` reflects a new water sample).")
+    async def station(self, info: Info) -> Station | None:
+        return await resolve.station(info, self.code)
+
+    @strawberry.field(description="The station's latest hourly AQI after the ingest (air stations; else null).")
+    async def latest_aqi(self, info: Info) -> AqiValue | None:
+        return await resolve.station_latest_aqi(info, self.code)
+
+
+@strawberry.type(description="The receipt of one readingsIngest call (kept as the agency's audit trail).")
+class ReadingBatch:
+    id: strawberry.ID = strawberry.field(description="Batch id.")
+    received_at: dt.datetime = strawberry.field(description="When the server received it (+07:00).")
+    received: int = strawberry.field(
+        description="Readings sent: inserted + duplicates + conflicts + rejected (malformed)."
+    )
+    inserted: int = strawberry.field(description="New readings stored (flagged ones included).")
+    duplicates: int = strawberry.field(description="Readings already stored with the same value: skipped.")
+    conflicts: int = strawberry.field(
+        description="Readings already stored with a different value: the stored value is kept and each one is "
+        "listed in userErrors with code CONFLICT."
+    )
+    flagged: int = strawberry.field(
+        description="New readings stored with quality OUT_OF_RANGE or SUSPECT; they do not enter the AQI or WQI."
+    )
+    rejected: int = strawberry.field(description="Malformed entries not stored (see userErrors).")
+    stations: list[ReadingBatchStation] = strawberry.field(description="Per station touched, by code.")
+
+
+@strawberry.type(description="Result of readingsIngest.")
+class ReadingsIngestPayload:
+    batch: ReadingBatch | None = strawberry.field(
+        description="The receipt; null when nothing could be accepted (every entry malformed, or too many)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Entries refused (field `[input, readings, <index>, <field>]`) and conflicts; at most 100 "
+        "listed, then one MORE_ERRORS entry. The batch's counts are exact."
+    )
+
+
+@strawberry.type(description="Environmental data ingestion.")
+class EnvironmentMutation:
+    @strawberry.mutation(
+        description="Store a batch of station readings (at most 10,000), idempotent on (station, time, parameter): "
+        "a resent reading changes nothing; one resent with a different value keeps the first (a CONFLICT). "
+        "Implausible values are stored flagged and left out of the indices. The hourly (NowCast) and daily AQI "
+        "of the affected hours are recomputed in the same transaction. Allowed: devices (sensor gateways), admins."
+    )
+    async def readings_ingest(
+        self, info: Info, input: Annotated[ReadingsIngestInput, strawberry.argument(description="The readings.")]
+    ) -> ReadingsIngestPayload:
+        return await resolve.ingest(info, input)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Live updates
+# ---------------------------------------------------------------------------------------------------------
+
+
+@strawberry.enum(description="What an environmental alert is about.")
+class EnvironmentAlertKind(Enum):
+    AQI_WORSENED = strawberry.enum_value(
+        "AQI_WORSENED", description="A station's latest hourly AQI moved into a worse category (e.g. into Xấu)."
+    )
+    AQI_IMPROVED = strawberry.enum_value(
+        "AQI_IMPROVED", description="A station's latest hourly AQI moved into a better category."
+    )
+    FLOOD_RISING = strawberry.enum_value("FLOOD_RISING", description="A flood point's depth rose past 10, 30 or 50 cm.")
+    FLOOD_RECEDING = strawberry.enum_value(
+        "FLOOD_RECEDING", description="A flood point's depth fell below 50, 30 or 10 cm."
+    )
+
+
+@strawberry.type(description="An environmental alert: an AQI category change or a flood threshold passed.")
+class EnvironmentAlert:
+    id: strawberry.ID = strawberry.field(description="Alert id.")
+    kind: EnvironmentAlertKind = strawberry.field(description="What happened.")
+    station: Station | None = strawberry.field(description="The station.")
+    at: dt.datetime = strawberry.field(description="Hour of the AQI, or time of the depth reading (+07:00).")
+    raised_at: dt.datetime = strawberry.field(description="When the alert was raised (+07:00).")
+    previous_category: AqiCategory | None = strawberry.field(description="AQI category before (AQI alerts).")
+    new_category: AqiCategory | None = strawberry.field(description="AQI category now (AQI alerts).")
+    previous_aqi: int | None = strawberry.field(description="The latest hourly AQI before (AQI alerts).")
+    new_aqi: int | None = strawberry.field(description="The latest hourly AQI now (AQI alerts).")
+    previous_depth_cm: float | None = strawberry.field(description="Depth before, cm (flood alerts; null: none).")
+    new_depth_cm: float | None = strawberry.field(description="Depth now, cm (flood alerts).")
+    threshold_cm: int | None = strawberry.field(description="The threshold passed: 10, 30 or 50 cm (flood alerts).")
+
+
+@strawberry.type(description="Readings newly stored for a station by one ingest.")
+class ReadingsAdded:
+    station: Station = strawberry.field(description="The station, as now recorded.")
+    inserted: int = strawberry.field(description="How many readings the ingest stored for it.")
+    first_measured_at: dt.datetime = strawberry.field(description="Earliest time stored (+07:00).")
+    last_measured_at: dt.datetime = strawberry.field(description="Latest time stored (+07:00).")
+
+    @strawberry.field(
+        description="The station's readings from `firstMeasuredAt` to `lastMeasuredAt`, newest first (at most 1000)."
+    )
+    async def readings(self, info: Info) -> list[Reading]:
+        return await resolve.readings_between(info, self.station.code, self.first_measured_at, self.last_measured_at)
+
+
+@strawberry.type(description="Live environmental data (public data: any signed-in role may subscribe).")
+class EnvironmentSubscription:
+    @strawberry.subscription(description="Readings as they are stored, per station touched by an ingest.")
+    async def reading_added(
+        self,
+        info: Info,
+        station_code: Annotated[str | None, strawberry.argument(description="Only this station.")] = None,
+        kind: Annotated[StationKind | None, strawberry.argument(description="Only stations of this kind.")] = None,
+        unit_code: Annotated[str | None, strawberry.argument(description="Only stations in this ward/commune.")] = None,
+    ) -> AsyncGenerator[ReadingsAdded, None]:
+        async for item in resolve.follow_readings(info, station_code, kind, unit_code):
+            yield item
+
+    @strawberry.subscription(description="An air station's latest hourly AQI each time an ingest recomputes its AQI.")
+    async def aqi_updated(
+        self,
+        info: Info,
+        station_code: Annotated[str | None, strawberry.argument(description="Only this station.")] = None,
+        unit_code: Annotated[str | None, strawberry.argument(description="Only stations in this ward/commune.")] = None,
+    ) -> AsyncGenerator[StationAqi, None]:
+        async for item in resolve.follow_aqi(info, station_code, unit_code):
+            yield item
+
+    @strawberry.subscription(description="Alerts: AQI category changes and flood depths passing 10/30/50 cm.")
+    async def environment_alert(
+        self,
+        info: Info,
+        kind: Annotated[EnvironmentAlertKind | None, strawberry.argument(description="Only this kind.")] = None,
+        unit_code: Annotated[str | None, strawberry.argument(description="Only stations in this ward/commune.")] = None,
+    ) -> AsyncGenerator[EnvironmentAlert, None]:
+        async for item in resolve.follow_alerts(info, kind, unit_code):
+            yield item
