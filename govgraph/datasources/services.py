@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from govgraph.datasources.base import (
@@ -47,7 +48,7 @@ from govgraph.datasources.base import (
     index_one,
     paginate,
 )
-from govgraph.domain.services import CLOCK_RUNNING, COMPLETED, HANOI, Channel
+from govgraph.domain.services import CLOCK_RUNNING, COMPLETED, HANOI, Channel, FeeRule
 from govgraph.domain.text import like_pattern
 
 metadata = MetaData()
@@ -128,6 +129,11 @@ dossiers = Table(
     Column("status_at", DateTime(timezone=True), nullable=False, comment="last status change"),
     Column("apology_at", DateTime(timezone=True), nullable=True, comment="Phiếu xin lỗi và hẹn lại ngày trả"),
     Column("new_due_at", DateTime(timezone=True), nullable=True, comment="the new date promised in the apology"),
+    Column("fee_id", Integer, ForeignKey("fees.id"), nullable=True, comment="main fee-table row at submission"),
+    Column("fee_amount", Integer, nullable=True, comment="VND owed by the fee table for channel and date"),
+    Column("amount_due", Integer, nullable=True, comment="financial obligation requested (status 6), VND"),
+    Column("paid_at", DateTime(timezone=True), nullable=True, comment="financial obligation paid"),
+    Column("status_note", Text, nullable=True, comment="reason of a refusal, stop or withdrawal"),
     Index("ix_dossiers_received", "received_at", "code"),
     Index("ix_dossiers_agency", "agency_code", "received_at"),
     Index("ix_dossiers_procedure", "procedure_code", "received_at"),
@@ -513,3 +519,218 @@ class ServicesLoaders:
             return index_one(rows, lambda r: r.unit_code)
 
         return OneLoader(fetch)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes: each runs on the caller's transaction (``tx.conn`` of run_mutation)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _locked(stmt: Any, sqlite: bool, *of: Table) -> Any:
+    """SELECT ... FOR UPDATE on PostgreSQL; SQLite holds the database write lock from BEGIN IMMEDIATE."""
+    return stmt if sqlite else stmt.with_for_update(of=list(of) or None)
+
+
+async def _one(conn: AsyncConnection, stmt: Any) -> Row[Any] | None:
+    return (await conn.execute(stmt)).first()
+
+
+async def lock_agency(conn: AsyncConnection, sqlite: bool, code: str) -> Row[Any] | None:
+    """The agency row, locked: dossier numbers of one agency are handed out one transaction at a time."""
+    return await _one(conn, _locked(select(agencies).where(agencies.c.code == code), sqlite))
+
+
+async def procedure_row(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    return await _one(conn, select(procedures).where(procedures.c.code == code))
+
+
+async def agency_row(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    return await _one(conn, select(agencies).where(agencies.c.code == code))
+
+
+async def last_dossier_seq(conn: AsyncConnection, agency_code: str, day: dt.date) -> int:
+    """The highest sequence number of the agency's dossiers of ``day`` (0 if none). Call with the agency
+    locked (``lock_agency``) so that the next number is handed out once."""
+    prefix = f"{agency_code}-{day:%y%m%d}-"
+    d = dossiers.c
+    stmt = select(func.max(d.code)).where(d.agency_code == agency_code, d.code.like(prefix + "%"))
+    last = (await conn.execute(stmt)).scalar()
+    return int(last.rsplit("-", 1)[1]) if last else 0
+
+
+async def fee_rules(conn: AsyncConnection, procedure_code: str) -> list[FeeRule]:
+    c = fees.c
+    rows = (await conn.execute(select(fees).where(c.procedure_code == procedure_code).order_by(c.id))).all()
+    return [FeeRule(Channel(r.channel), r.amount, r.valid_from, r.valid_to, r.fee_type, r.id) for r in rows]
+
+
+def _utc(values: dict[str, Any]) -> dict[str, Any]:
+    """Aware times in UTC: SQLite keeps the wall time and drops the offset, and reads it back as UTC."""
+    return {k: v.astimezone(dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo else v for k, v in values.items()}
+
+
+async def insert_dossier(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(dossiers.insert().values(**_utc(values)))
+
+
+DOSSIER_FOR_WORK = [
+    *dossiers.c,
+    agencies.c.unit_code.label("unit_code"),
+    procedures.c.legal_days,
+    procedures.c.same_day,
+    procedures.c.time_unit,
+]
+
+
+async def dossier_for_update(conn: AsyncConnection, sqlite: bool, code: str) -> Row[Any] | None:
+    """The dossier with its agency's unit and its procedure's time limit; the dossier row locked."""
+    stmt = (
+        select(*DOSSIER_FOR_WORK)
+        .select_from(
+            dossiers.join(agencies, agencies.c.code == dossiers.c.agency_code).join(
+                procedures, procedures.c.code == dossiers.c.procedure_code
+            )
+        )
+        .where(dossiers.c.code == code)
+    )
+    return await _one(conn, _locked(stmt, sqlite, dossiers))
+
+
+async def update_dossier(conn: AsyncConnection, code: str, expected: str, **values: Any) -> bool:
+    """Change a dossier still in status ``expected`` (False if another transaction moved it first)."""
+    d = dossiers.c
+    result = await conn.execute(dossiers.update().where(d.code == code, d.status == expected).values(**_utc(values)))
+    return bool(result.rowcount)
+
+
+async def open_pause(conn: AsyncConnection, code: str, reason: str, at: dt.datetime, note: str | None) -> None:
+    await conn.execute(
+        dossier_pauses.insert().values(
+            dossier_code=code, reason=reason, requested_at=at.astimezone(dt.UTC), resumed_at=None, note=note
+        )
+    )
+
+
+async def close_pauses(conn: AsyncConnection, code: str, at: dt.datetime) -> int:
+    """Close the dossier's open pause(s): the clock runs again from ``at``."""
+    p = dossier_pauses.c
+    stmt = (
+        dossier_pauses.update()
+        .where(p.dossier_code == code, p.resumed_at.is_(None))
+        .values(resumed_at=at.astimezone(dt.UTC))
+    )
+    return int((await conn.execute(stmt)).rowcount)
+
+
+async def pauses_of(conn: AsyncConnection, code: str) -> Sequence[Row[Any]]:
+    p = dossier_pauses.c
+    stmt = select(dossier_pauses).where(p.dossier_code == code).order_by(p.requested_at, p.id)
+    return (await conn.execute(stmt)).all()
+
+
+async def newly_overdue(store: Store, since: dt.datetime, now: dt.datetime) -> Sequence[Row[Any]]:
+    """Dossiers whose due time passed in (since, now] while their clock runs: they just became trễ hạn."""
+    d = dossiers.c
+    since, now = since.astimezone(dt.UTC), now.astimezone(dt.UTC)
+    stmt = (
+        select(d.code, d.applicant_pid, d.agency_code, d.status, agencies.c.unit_code)
+        .select_from(dossiers.join(agencies, agencies.c.code == d.agency_code))
+        .where(d.status.in_(RUNNING), d.due_at > since, d.due_at <= now)
+        .order_by(d.due_at, d.code)
+    )
+    return await store.all(stmt)
+
+
+# --- appointments -----------------------------------------------------------------------------------------
+
+SLOT_WITH_UNIT = [*appointment_slots.c, agencies.c.unit_code.label("unit_code")]
+
+
+async def slot_with_unit(conn: AsyncConnection, key: str) -> Row[Any] | None:
+    stmt = (
+        select(*SLOT_WITH_UNIT)
+        .select_from(appointment_slots.join(agencies, agencies.c.code == appointment_slots.c.agency_code))
+        .where(appointment_slots.c.key == key)
+    )
+    return await _one(conn, stmt)
+
+
+async def take_place(conn: AsyncConnection, key: str) -> bool:
+    """``UPDATE ... SET booked = booked + 1 WHERE booked < capacity``: False when the slot is full. The row
+    lock it takes on PostgreSQL (and SQLite's write lock) makes concurrent bookings queue, and the condition
+    is re-checked on the latest row, so bookings never exceed capacity."""
+    s = appointment_slots.c
+    stmt = appointment_slots.update().where(s.key == key, s.booked < s.capacity).values(booked=s.booked + 1)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+async def free_place(conn: AsyncConnection, key: str) -> bool:
+    s = appointment_slots.c
+    stmt = appointment_slots.update().where(s.key == key, s.booked > 0).values(booked=s.booked - 1)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+ACTIVE_BOOKINGS = ("BOOKED", "CHECKED_IN")
+
+
+async def active_booking(conn: AsyncConnection, slot_key: str, pid: str) -> str | None:
+    c = appointments.c
+    stmt = select(c.booking_code).where(c.slot_key == slot_key, c.citizen_pid == pid, c.status.in_(ACTIVE_BOOKINGS))
+    return (await conn.execute(stmt.limit(1))).scalar()
+
+
+async def booking_code_taken(conn: AsyncConnection, code: str) -> bool:
+    c = appointments.c
+    return (await conn.execute(select(c.booking_code).where(c.booking_code == code))).first() is not None
+
+
+async def insert_appointment(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(appointments.insert().values(**_utc(values)))
+
+
+async def appointment_with_slot(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    a, s = appointments.c, appointment_slots.c
+    stmt = (
+        select(*appointments.c, s.agency_code, s.day, s.start_hour, agencies.c.unit_code)
+        .select_from(
+            appointments.join(appointment_slots, s.key == a.slot_key).join(agencies, agencies.c.code == s.agency_code)
+        )
+        .where(a.booking_code == code)
+    )
+    return await _one(conn, stmt)
+
+
+async def set_appointment_status(conn: AsyncConnection, code: str, old: str, new: str) -> bool:
+    """Move a booking from ``old`` to ``new``; False if it is no longer in ``old`` (e.g. a concurrent cancel)."""
+    c = appointments.c
+    stmt = appointments.update().where(c.booking_code == code, c.status == old).values(status=new)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
+# --- paid look-ups ----------------------------------------------------------------------------------------
+
+
+async def lookup_code_taken(conn: AsyncConnection, code: str) -> bool:
+    c = paid_lookups.c
+    return (await conn.execute(select(c.code).where(c.code == code))).first() is not None
+
+
+async def insert_lookup(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(paid_lookups.insert().values(**_utc(values)))
+
+
+async def lookup_for_update(conn: AsyncConnection, sqlite: bool, code: str) -> Row[Any] | None:
+    stmt = select(paid_lookups, procedures.c.agency_code).select_from(
+        paid_lookups.join(procedures, procedures.c.code == paid_lookups.c.procedure_code)
+    )
+    return await _one(conn, _locked(stmt.where(paid_lookups.c.code == code), sqlite, paid_lookups))
+
+
+async def mark_lookup_paid(conn: AsyncConnection, code: str, old: str, at: dt.datetime) -> bool:
+    c = paid_lookups.c
+    stmt = (
+        paid_lookups.update()
+        .where(c.code == code, c.payment_status == old)
+        .values(payment_status="PAID", paid_at=at.astimezone(dt.UTC))
+    )
+    return bool((await conn.execute(stmt)).rowcount)

@@ -211,6 +211,10 @@ class FeeRule:
     amount: int
     valid_from: dt.date
     valid_to: dt.date | None
+    fee_type: str = "LE_PHI"
+    """LE_PHI (lệ phí) or PHI (phí): a procedure may owe one of each (e.g. company registration online:
+    no registration charge, but the publication fee)."""
+    id: int | None = None
 
 
 def applicable_fee(rules: Sequence[FeeRule], channel: Channel, on: dt.date) -> FeeRule | None:
@@ -220,6 +224,16 @@ def applicable_fee(rules: Sequence[FeeRule], channel: Channel, on: dt.date) -> F
             if r.channel == wanted and r.valid_from <= on and (r.valid_to is None or on <= r.valid_to):
                 return r
     return None
+
+
+def fees_owed(rules: Sequence[FeeRule], channel: Channel, on: dt.date) -> list[FeeRule]:
+    """The rules that apply on ``on`` for ``channel``: one per fee type (lệ phí, phí), by ``applicable_fee``."""
+    out = []
+    for fee_type in sorted({r.fee_type for r in rules}):
+        found = applicable_fee([r for r in rules if r.fee_type == fee_type], channel, on)
+        if found is not None:
+            out.append(found)
+    return out
 
 
 def certified_copy_fee(pages: int) -> int:
@@ -245,3 +259,165 @@ def lookup_result_released(amount: int, payment: PaymentStatus) -> bool:
     if payment == PaymentStatus.PAID:
         return True
     return amount == 0 and payment not in (PaymentStatus.REFUNDED, PaymentStatus.CANCELLED)
+
+
+class LookupKind(StrEnum):
+    NOTARISATION_RECORD = "NOTARISATION_RECORD"
+    ID_CARD = "ID_CARD"
+    SIM_REGISTRATION = "SIM_REGISTRATION"
+
+
+LOOKUP_PROCEDURE: dict[LookupKind, str] = {
+    LookupKind.NOTARISATION_RECORD: "KT-01",
+    LookupKind.ID_CARD: "KT-02",
+    LookupKind.SIM_REGISTRATION: "KT-03",
+}
+"""The catalogue procedure (and so the fee-table rows) of each kind of paid look-up."""
+LOOKUP_CHANNEL = Channel.ONLINE
+"""Paid look-ups are requested on the portal: their fees are the online rows of the fee table."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The one-stop flow as a state machine (DOMAIN.md §4.2, §4.3)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    """What an officer or applicant does to a dossier; each is one mutation (``dossier<Action>``)."""
+
+    ACCEPT = "ACCEPT"
+    REFUSE = "REFUSE"
+    PROCESS = "PROCESS"
+    REQUEST_DOCUMENTS = "REQUEST_DOCUMENTS"
+    PROVIDE_DOCUMENTS = "PROVIDE_DOCUMENTS"
+    REQUEST_PAYMENT = "REQUEST_PAYMENT"
+    RECORD_PAYMENT = "RECORD_PAYMENT"
+    COMPLETE = "COMPLETE"
+    RETURN_RESULT = "RETURN_RESULT"
+    WITHDRAW = "WITHDRAW"
+    STOP = "STOP"
+
+
+_OPEN = frozenset({Status.ACCEPTED, Status.PROCESSING, Status.ADDITIONAL_DOCUMENTS_REQUESTED, Status.PAYMENT_REQUESTED})
+
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
+    Action.ACCEPT: (frozenset({Status.SUBMITTED}), Status.ACCEPTED),
+    Action.REFUSE: (frozenset({Status.SUBMITTED}), Status.REFUSED),
+    Action.PROCESS: (frozenset({Status.ACCEPTED}), Status.PROCESSING),
+    Action.REQUEST_DOCUMENTS: (CLOCK_RUNNING, Status.ADDITIONAL_DOCUMENTS_REQUESTED),
+    Action.PROVIDE_DOCUMENTS: (frozenset({Status.ADDITIONAL_DOCUMENTS_REQUESTED}), Status.PROCESSING),
+    Action.REQUEST_PAYMENT: (CLOCK_RUNNING, Status.PAYMENT_REQUESTED),
+    Action.RECORD_PAYMENT: (frozenset({Status.PAYMENT_REQUESTED}), Status.PROCESSING),
+    Action.COMPLETE: (CLOCK_RUNNING, Status.RESOLVED),
+    Action.RETURN_RESULT: (frozenset({Status.RESOLVED}), Status.RESULT_RETURNED),
+    Action.WITHDRAW: (_OPEN | {Status.SUBMITTED}, Status.WITHDRAWN),
+    Action.STOP: (_OPEN, Status.STOPPED),
+}
+"""Allowed source statuses and the target of each action. Refused, withdrawn, stopped and returned dossiers
+(3, 7, 8, 10) are final. A pause (5, 6) ends only by its answer (documents, payment), a withdrawal or a stop."""
+
+FINAL: frozenset[Status] = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RESULT_RETURNED})
+APOLOGY_ALLOWED: frozenset[Status] = _OPEN | {Status.RESOLVED}
+"""A written apology may be issued while the dossier is open, or once resolved late before the return."""
+
+PAUSE_OF: dict[Action, PauseReason] = {
+    Action.REQUEST_DOCUMENTS: PauseReason.ADDITIONAL_DOCUMENTS,
+    Action.REQUEST_PAYMENT: PauseReason.FINANCIAL_OBLIGATION,
+}
+"""Actions that stop the clock; the pause closes on the answer, a withdrawal or a stop."""
+
+
+class InvalidTransition(ValueError):
+    """The action is not allowed in the dossier's current status."""
+
+    def __init__(self, action: Action, current: Status) -> None:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[action][0]))
+        super().__init__(
+            f"Cannot {action.value.lower().replace('_', ' ')} a dossier in status {current.value} "
+            f"({NATIONAL_CODE[current]}, {VIETNAMESE[current]}); allowed from: {allowed}"
+        )
+        self.action = action
+        self.current = current
+
+
+def transition(action: Action, current: Status) -> Status:
+    """The status after ``action``, or InvalidTransition."""
+    sources, target = TRANSITIONS[action]
+    if current not in sources:
+        raise InvalidTransition(action, current)
+    return target
+
+
+def recompute_due(
+    accepted_at: dt.datetime,
+    legal_days: int,
+    same_day: bool,
+    unit: TimeUnit,
+    closed_pauses: Sequence[tuple[dt.datetime, dt.datetime]],
+) -> dt.datetime:
+    """The due time once pauses have closed: the paused days do not count (``pause_days``), and a same-day
+    procedure restarts at the last answer."""
+    resumed = max((end for _, end in closed_pauses), default=None)
+    today = to_local(resumed).date() if resumed is not None else to_local(accepted_at).date()
+    spans = pause_days(closed_pauses, today)
+    return due_at(accepted_at, legal_days, same_day, unit, spans, resumed)
+
+
+class ApologyNeeded(ValueError):
+    """Resolving or returning after the due time needs the written apology with a new date still ahead."""
+
+
+def check_late_completion(
+    due: dt.datetime | None, apology_at: dt.datetime | None, new_due: dt.datetime | None, now: dt.datetime
+) -> None:
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả: a dossier resolved after its due time must have an apology
+    issued, and must meet the new date it promised (otherwise a new apology is due first)."""
+    if due is None or not is_late(due, now):
+        return
+    if apology_at is None:
+        raise ApologyNeeded(
+            f"The dossier is past its due time ({to_local(due):%Y-%m-%d %H:%M}): issue the written apology with "
+            "a new return date (dossierApologize) first"
+        )
+    if new_due is not None and _aware(now) > _aware(new_due):
+        raise ApologyNeeded(
+            f"The new return date promised in the apology ({to_local(new_due):%Y-%m-%d %H:%M}) has passed too: "
+            "issue a new apology first"
+        )
+
+
+def check_new_due(new_due: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """The new return date of an apology: later than now, on a working day; due at office close that day."""
+    local = to_local(new_due)
+    if not is_working_day(local.date()):
+        raise ValueError(f"{local.date()} is not a working day")
+    promised = dt.datetime.combine(local.date(), OFFICE_CLOSE, tzinfo=HANOI)
+    if promised <= _aware(now):
+        raise ValueError("The new return date must be in the future")
+    return promised
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Appointments
+# ---------------------------------------------------------------------------------------------------------
+
+CHECK_IN_EARLY = dt.timedelta(minutes=10)
+CHECK_IN_LATE = dt.timedelta(minutes=10)
+"""Check-in is accepted from 10 minutes before to 10 minutes after the slot starts."""
+
+
+def slot_start(day: dt.date, start_hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(start_hour), tzinfo=HANOI)
+
+
+def check_in_window(starts: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    return starts - CHECK_IN_EARLY, starts + CHECK_IN_LATE
+
+
+def can_check_in(starts: dt.datetime, now: dt.datetime) -> bool:
+    first, last = check_in_window(starts)
+    return first <= _aware(now) <= last
+
+
+BOOKING_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""Booking codes: LH + 8 characters without the look-alikes O/0 and I/1."""

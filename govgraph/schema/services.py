@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +13,7 @@ from strawberry import relay
 from govgraph.context import Info
 from govgraph.domain import services as rules
 from govgraph.resolvers import services as resolve
-from govgraph.schema.common import Connection, local
+from govgraph.schema.common import Connection, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -340,7 +341,19 @@ class Dossier(relay.Node):
     returned_at: dt.datetime | None = strawberry.field(description="When the result was delivered (status 10).")
     status_changed_at: dt.datetime = strawberry.field(description="When the status last changed.")
     apology: Apology | None = strawberry.field(description="The written apology and new date, if one was issued.")
+    fee_amount: int | None = strawberry.field(
+        description="VND owed by the fee table for the channel and the day of submission (lệ phí and phí added); "
+        "null when the city council sets the fee case by case, or for dossiers from before the fee was recorded."
+    )
+    amount_due: int | None = strawberry.field(
+        description="Financial obligation the agency asked for (status 6, nghĩa vụ tài chính), VND."
+    )
+    paid_at: dt.datetime | None = strawberry.field(description="When the financial obligation was paid.")
+    status_reason: str | None = strawberry.field(
+        description="Why the dossier was refused, stopped or withdrawn, or why it is late (the apology)."
+    )
     applicant_pid: strawberry.Private[str]
+    fee_id: strawberry.Private[int | None]
     procedure_code: strawberry.Private[str]
     agency_code: strawberry.Private[str]
     raw_due: strawberry.Private[dt.datetime | None]
@@ -362,7 +375,12 @@ class Dossier(relay.Node):
             returned_at=local(r.returned_at),
             status_changed_at=at_local(r.status_at),
             apology=apology,
+            fee_amount=r.fee_amount,
+            amount_due=r.amount_due,
+            paid_at=local(r.paid_at),
+            status_reason=r.status_note,
             applicant_pid=r.applicant_pid,
+            fee_id=r.fee_id,
             procedure_code=r.procedure_code,
             agency_code=r.agency_code,
             raw_due=r.due_at,
@@ -410,6 +428,10 @@ class Dossier(relay.Node):
     @strawberry.field(description="Spans during which the processing clock was stopped, oldest first.")
     async def pauses(self, info: Info) -> list[DossierPause]:
         return await resolve.pauses(info, self.code)
+
+    @strawberry.field(description="The main fee-table row the fee comes from (lệ phí where there is one).")
+    async def fee(self, info: Info) -> Fee | None:
+        return await resolve.fee(info, self.fee_id)
 
 
 @strawberry.type(description="A booked place in an appointment slot at a ward office.")
@@ -717,3 +739,455 @@ class ServicesQuery:
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     ) -> Connection[PaidLookup] | None:
         return await resolve.paid_lookups(info, filter, first, after)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mutations: the one-stop flow (DOMAIN.md §4.2, §4.3), appointments, paid look-ups
+# ---------------------------------------------------------------------------------------------------------
+
+_KEY = "Client-chosen key: a retry with the same key returns the first result and changes nothing."
+_OFFICER = (
+    "Allowed: services officers of the receiving agency (a ward People's Committee: officers whose `unit` is its "
+    "ward; a city department: officers whose `unit` is its agency code), admins."
+)
+_APPLICANT = (
+    "Allowed: the applicant themselves, services officers of the receiving agency (recording it at the desk), admins."
+)
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.input(description="Submit a dossier (nộp hồ sơ).")
+class DossierSubmitInput:
+    procedure_code: str = strawberry.field(description="The procedure (e.g. CA-01, Đăng ký thường trú).")
+    applicant_personal_id: str = strawberry.field(description="12-digit personal ID of the applicant.")
+    channel: Channel = strawberry.field(
+        description="How it is submitted; online-only procedures (company registration) refuse any other."
+    )
+    agency_code: str | None = strawberry.field(
+        default=None,
+        description="Receiving agency: required for commune-level procedures (a ward People's Committee); "
+        "city-level procedures default to (and must be) their receiving department.",
+    )
+    applicant_type: ApplicantType = strawberry.field(
+        default=ApplicantType.CITIZEN, description="Who submits (đối tượng nộp)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Act on one dossier.")
+class DossierCodeInput:
+    code: str = strawberry.field(description="National dossier code, e.g. 000.00.20.H26-250702-0001.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Accept a submitted dossier (Giấy tiếp nhận hồ sơ và hẹn trả kết quả).")
+class DossierAcceptInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="Refuse a submitted dossier (Phiếu từ chối tiếp nhận giải quyết hồ sơ).")
+class DossierRefuseInput(DossierCodeInput):
+    reason: str = strawberry.field(description="Why it is refused, as told to the applicant.")
+
+
+@strawberry.input(description="Transfer an accepted dossier to the specialist unit.")
+class DossierProcessInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="Ask for additional documents (Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ).")
+class DossierRequestDocumentsInput(DossierCodeInput):
+    documents: list[str] = strawberry.field(
+        description="Every document needed, listed at once (1 to 30, each at most 300 characters)."
+    )
+
+
+@strawberry.input(description="The applicant handed in the documents asked for.")
+class DossierProvideDocumentsInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="Ask the applicant to pay taxes or fees (nghĩa vụ tài chính).")
+class DossierRequestPaymentInput(DossierCodeInput):
+    amount: int | None = strawberry.field(
+        default=None, description="VND owed; default: the fee recorded at submission (`Dossier.feeAmount`)."
+    )
+
+
+@strawberry.input(description="The financial obligation was paid.")
+class DossierRecordPaymentInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="The dossier is resolved; the result goes to the desk.")
+class DossierCompleteInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="The result was delivered to the applicant.")
+class DossierReturnResultInput(DossierCodeInput):
+    pass
+
+
+@strawberry.input(description="The applicant withdraws the dossier (rút hồ sơ).")
+class DossierWithdrawInput(DossierCodeInput):
+    reason: str | None = strawberry.field(default=None, description="Why, if the applicant says.")
+
+
+@strawberry.input(description="Stop processing an ineligible dossier (dừng xử lý).")
+class DossierStopInput(DossierCodeInput):
+    reason: str = strawberry.field(description="Why processing stops, as told to the applicant.")
+
+
+@strawberry.input(description="Phiếu xin lỗi và hẹn lại ngày trả kết quả: apologise for a late dossier.")
+class DossierApologizeInput(DossierCodeInput):
+    new_due_at: dt.datetime = strawberry.field(
+        description="The new return date: a working day after the due date and after now (due at 17:00 that day)."
+    )
+    reason: str = strawberry.field(description="Why the dossier is late.")
+
+
+@strawberry.type(description="A dossier mutation's result.")
+class DossierPayloadBase:
+    dossier: Dossier | None = strawberry.field(description="The dossier as now recorded (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.type(description="Result of dossierSubmit.")
+class DossierSubmitPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierAccept.")
+class DossierAcceptPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierRefuse.")
+class DossierRefusePayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierProcess.")
+class DossierProcessPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierRequestDocuments.")
+class DossierRequestDocumentsPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierProvideDocuments.")
+class DossierProvideDocumentsPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierRequestPayment.")
+class DossierRequestPaymentPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierRecordPayment.")
+class DossierRecordPaymentPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierComplete.")
+class DossierCompletePayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierReturnResult.")
+class DossierReturnResultPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierWithdraw.")
+class DossierWithdrawPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierStop.")
+class DossierStopPayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of dossierApologize.")
+class DossierApologizePayload(DossierPayloadBase):
+    pass
+
+
+@strawberry.input(description="Book a place in an appointment slot (đặt lịch hẹn).")
+class AppointmentBookInput:
+    slot_key: str = strawberry.field(description="The slot: its key <agency code>:<date>:<hour>.")
+    citizen_personal_id: str = strawberry.field(description="Who comes: 12-digit personal ID.")
+    procedure_code: str | None = strawberry.field(default=None, description="The procedure the visit is for.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Act on one booking.")
+class AppointmentCodeInput:
+    booking_code: str = strawberry.field(description="The booking code (mã đặt lịch).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Cancel a booking; the place is freed.")
+class AppointmentCancelInput(AppointmentCodeInput):
+    pass
+
+
+@strawberry.input(description="Check a citizen in at the desk.")
+class AppointmentCheckInInput(AppointmentCodeInput):
+    pass
+
+
+@strawberry.type(description="An appointment mutation's result.")
+class AppointmentPayloadBase:
+    appointment: Appointment | None = strawberry.field(description="The booking as now recorded (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.type(description="Result of appointmentBook.")
+class AppointmentBookPayload(AppointmentPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of appointmentCancel.")
+class AppointmentCancelPayload(AppointmentPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of appointmentCheckIn.")
+class AppointmentCheckInPayload(AppointmentPayloadBase):
+    pass
+
+
+@strawberry.input(description="Request a paid look-up (khai thác thông tin có thu phí).")
+class PaidLookupRequestInput:
+    kind: LookupKind = strawberry.field(description="What to look up.")
+    requester_personal_id: str = strawberry.field(description="Who asks: 12-digit personal ID.")
+    subject: str = strawberry.field(
+        description="What is looked up: the 12-digit personal ID (ID_CARD), the mobile number (SIM_REGISTRATION), "
+        "or the asset or parcel (NOTARISATION_RECORD)."
+    )
+    purpose: str = strawberry.field(description="Declared purpose (Decree 13/2023/NĐ-CP on personal data).")
+    consent: bool = strawberry.field(description="The data subject consented; required for ID_CARD.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.input(description="Record that a paid look-up was paid; its result is released.")
+class PaidLookupRecordPaymentInput:
+    code: str = strawberry.field(description="The look-up's request code.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+
+
+@strawberry.type(description="A paid look-up mutation's result.")
+class PaidLookupPayloadBase:
+    paid_lookup: PaidLookup | None = strawberry.field(description="The look-up as now recorded (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.type(description="Result of paidLookupRequest.")
+class PaidLookupRequestPayload(PaidLookupPayloadBase):
+    pass
+
+
+@strawberry.type(description="Result of paidLookupRecordPayment.")
+class PaidLookupRecordPaymentPayload(PaidLookupPayloadBase):
+    pass
+
+
+@strawberry.type(description="Public services changes: the one-stop flow, appointments, paid look-ups.")
+class ServicesMutation:
+    @strawberry.mutation(
+        description="Submit a dossier: code <agency>-<yymmdd>-<seq> (no gaps per agency and day), status "
+        "SUBMITTED, fee from the fee table by channel and date. Allowed: citizens for themselves, services "
+        "officers recording an in-person or postal submission at their unit's agency, admins."
+    )
+    async def dossier_submit(
+        self, info: Info, input: Annotated[DossierSubmitInput, _arg("The dossier.")]
+    ) -> DossierSubmitPayload:
+        d, e = await resolve.dossier_submit(info, input)
+        return DossierSubmitPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description=f"Accept (SUBMITTED -> ACCEPTED); the due date is counted from now in working days. {_OFFICER}"
+    )
+    async def dossier_accept(
+        self, info: Info, input: Annotated[DossierAcceptInput, _arg("The dossier.")]
+    ) -> DossierAcceptPayload:
+        d, e = await resolve.dossier_accept(info, input)
+        return DossierAcceptPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(description=f"Refuse at intake, with the reason (SUBMITTED -> REFUSED). {_OFFICER}")
+    async def dossier_refuse(
+        self, info: Info, input: Annotated[DossierRefuseInput, _arg("The dossier.")]
+    ) -> DossierRefusePayload:
+        d, e = await resolve.dossier_refuse(info, input)
+        return DossierRefusePayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(description=f"Transfer to the specialist unit (ACCEPTED -> PROCESSING). {_OFFICER}")
+    async def dossier_process(
+        self, info: Info, input: Annotated[DossierProcessInput, _arg("The dossier.")]
+    ) -> DossierProcessPayload:
+        d, e = await resolve.dossier_process(info, input)
+        return DossierProcessPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="Ask for additional documents, listed at once; the clock stops (ACCEPTED/PROCESSING -> "
+        f"ADDITIONAL_DOCUMENTS_REQUESTED). {_OFFICER}"
+    )
+    async def dossier_request_documents(
+        self, info: Info, input: Annotated[DossierRequestDocumentsInput, _arg("The request.")]
+    ) -> DossierRequestDocumentsPayload:
+        d, e = await resolve.dossier_request_documents(info, input)
+        return DossierRequestDocumentsPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="The documents were handed in; the clock runs again and the due date moves by the paused "
+        f"working days (ADDITIONAL_DOCUMENTS_REQUESTED -> PROCESSING). {_APPLICANT}"
+    )
+    async def dossier_provide_documents(
+        self, info: Info, input: Annotated[DossierProvideDocumentsInput, _arg("The dossier.")]
+    ) -> DossierProvideDocumentsPayload:
+        d, e = await resolve.dossier_provide_documents(info, input)
+        return DossierProvideDocumentsPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description=f"Ask for taxes or fees; the clock stops (ACCEPTED/PROCESSING -> PAYMENT_REQUESTED). {_OFFICER}"
+    )
+    async def dossier_request_payment(
+        self, info: Info, input: Annotated[DossierRequestPaymentInput, _arg("The request.")]
+    ) -> DossierRequestPaymentPayload:
+        d, e = await resolve.dossier_request_payment(info, input)
+        return DossierRequestPaymentPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="The obligation was paid; the clock runs again (PAYMENT_REQUESTED -> PROCESSING). Allowed: "
+        "services officers of the receiving agency (on the payment platform's confirmation), admins."
+    )
+    async def dossier_record_payment(
+        self, info: Info, input: Annotated[DossierRecordPaymentInput, _arg("The dossier.")]
+    ) -> DossierRecordPaymentPayload:
+        d, e = await resolve.dossier_record_payment(info, input)
+        return DossierRecordPaymentPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="Resolved (ACCEPTED/PROCESSING -> RESOLVED). After the due time it needs the written apology "
+        f"(dossierApologize) with a new date not yet passed, else a userError APOLOGY_REQUIRED. {_OFFICER}"
+    )
+    async def dossier_complete(
+        self, info: Info, input: Annotated[DossierCompleteInput, _arg("The dossier.")]
+    ) -> DossierCompletePayload:
+        d, e = await resolve.dossier_complete(info, input)
+        return DossierCompletePayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="The result was delivered (RESOLVED -> RESULT_RETURNED); a dossier resolved late needs its "
+        f"apology first. {_OFFICER}"
+    )
+    async def dossier_return_result(
+        self, info: Info, input: Annotated[DossierReturnResultInput, _arg("The dossier.")]
+    ) -> DossierReturnResultPayload:
+        d, e = await resolve.dossier_return_result(info, input)
+        return DossierReturnResultPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="Withdrawn by the applicant, before it is resolved (-> WITHDRAWN; an open pause closes). "
+        f"{_APPLICANT}"
+    )
+    async def dossier_withdraw(
+        self, info: Info, input: Annotated[DossierWithdrawInput, _arg("The dossier.")]
+    ) -> DossierWithdrawPayload:
+        d, e = await resolve.dossier_withdraw(info, input)
+        return DossierWithdrawPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(description=f"Stop processing an accepted dossier, with the reason (-> STOPPED). {_OFFICER}")
+    async def dossier_stop(
+        self, info: Info, input: Annotated[DossierStopInput, _arg("The dossier.")]
+    ) -> DossierStopPayload:
+        d, e = await resolve.dossier_stop(info, input)
+        return DossierStopPayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="Issue the written apology and new return date for a late (or about to be late) dossier; "
+        f"the status does not change. {_OFFICER}"
+    )
+    async def dossier_apologize(
+        self, info: Info, input: Annotated[DossierApologizeInput, _arg("The apology.")]
+    ) -> DossierApologizePayload:
+        d, e = await resolve.dossier_apologize(info, input)
+        return DossierApologizePayload(dossier=d, user_errors=e)
+
+    @strawberry.mutation(
+        description="Book a place in an hourly slot; never more bookings than places, one active booking per "
+        "citizen and slot. Allowed: citizens for themselves, services officers of the office's ward, admins."
+    )
+    async def appointment_book(
+        self, info: Info, input: Annotated[AppointmentBookInput, _arg("The booking.")]
+    ) -> AppointmentBookPayload:
+        a, e = await resolve.appointment_book(info, input)
+        return AppointmentBookPayload(appointment=a, user_errors=e)
+
+    @strawberry.mutation(
+        description="Cancel a booking before its slot starts; the place is freed. Allowed: the citizen who "
+        "booked, services officers of the office's ward, admins."
+    )
+    async def appointment_cancel(
+        self, info: Info, input: Annotated[AppointmentCancelInput, _arg("The booking.")]
+    ) -> AppointmentCancelPayload:
+        a, e = await resolve.appointment_cancel(info, input)
+        return AppointmentCancelPayload(appointment=a, user_errors=e)
+
+    @strawberry.mutation(
+        description="Check in, from 10 minutes before to 10 minutes after the slot starts. Allowed: services "
+        "officers of the office's ward (the desk, or its kiosk running with an officer account), admins."
+    )
+    async def appointment_check_in(
+        self, info: Info, input: Annotated[AppointmentCheckInInput, _arg("The booking.")]
+    ) -> AppointmentCheckInPayload:
+        a, e = await resolve.appointment_check_in(info, input)
+        return AppointmentCheckInPayload(appointment=a, user_errors=e)
+
+    @strawberry.mutation(
+        description="Request a paid look-up; the fee comes from the fee schedule and the result stays hidden "
+        "until paid. Allowed: citizens for themselves, admins."
+    )
+    async def paid_lookup_request(
+        self, info: Info, input: Annotated[PaidLookupRequestInput, _arg("The request.")]
+    ) -> PaidLookupRequestPayload:
+        p, e = await resolve.paid_lookup_request(info, input)
+        return PaidLookupRequestPayload(paid_lookup=p, user_errors=e)
+
+    @strawberry.mutation(
+        description="Record the payment of a look-up (UNPAID/PENDING -> PAID); its result is released. Allowed: "
+        "services officers of the agency providing the look-up (their `unit` is its agency code), admins (the "
+        "payment platform's account)."
+    )
+    async def paid_lookup_record_payment(
+        self, info: Info, input: Annotated[PaidLookupRecordPaymentInput, _arg("The look-up.")]
+    ) -> PaidLookupRecordPaymentPayload:
+        p, e = await resolve.paid_lookup_record_payment(info, input)
+        return PaidLookupRecordPaymentPayload(paid_lookup=p, user_errors=e)
+
+
+@strawberry.type(description="Live updates of public services.")
+class ServicesSubscription:
+    @strawberry.subscription(
+        description="Each status change of a dossier (and the moment it becomes overdue), as the reloaded "
+        "dossier. A citizen receives only their own dossiers, a services officer those of their unit's agencies, "
+        "operators and admins all."
+    )
+    async def dossier_status_changed(
+        self,
+        info: Info,
+        code: Annotated[
+            str | None, _arg("Follow only this dossier (national code); default: every visible one.")
+        ] = None,
+    ) -> AsyncGenerator[Dossier, None]:
+        async for dossier in resolve.dossier_updates(info, code):
+            yield dossier

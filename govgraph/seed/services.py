@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-import string
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -648,7 +647,7 @@ async def _seed_dossiers(ctx: SeedContext, rng: random.Random, factory: DossierF
 # ---------------------------------------------------------------------------------------------------------
 
 HOURS = (8, 9, 10, 13, 14, 15, 16)
-_CODE_CHARS = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
+_CODE_CHARS = rules.BOOKING_CHARS
 
 
 def _booking_code(rng: random.Random, used: set[str]) -> str:
@@ -702,7 +701,7 @@ PURPOSES = {
     "ID_CARD": ["Xác thực thông tin khách hàng mở tài khoản", "Đối chiếu thông tin người lao động"],
     "SIM_REGISTRATION": ["Kiểm tra thuê bao chính chủ"],
 }  # fmt: skip
-LOOKUP_PROCEDURE = {"NOTARISATION_RECORD": "KT-01", "ID_CARD": "KT-02", "SIM_REGISTRATION": "KT-03"}
+LOOKUP_PROCEDURE = {kind.value: code for kind, code in rules.LOOKUP_PROCEDURE.items()}
 
 
 def _lookup_row(rng: random.Random, kind: str, n: int, when: dt.datetime, requester: Person, other: Person,
