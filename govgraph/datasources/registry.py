@@ -10,6 +10,7 @@ registrations of a citizen" is one statement.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +33,16 @@ from sqlalchemy import (
     column,
     exists,
     func,
+    insert,
     or_,
     select,
     true,
     tuple_,
+    update,
     values,
 )
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from govgraph.datasources.base import (
@@ -58,7 +63,9 @@ from govgraph.datasources.base import (
     paginate,
 )
 from govgraph.datasources.places import CURRENT, LEGACY, gazetteer
-from govgraph.domain.text import like_pattern
+from govgraph.datasources.population import citizens, identity_documents, parent_links
+from govgraph.domain.registry import BOOK_CAPACITY, book_is_full, printed_book_number
+from govgraph.domain.text import fold, like_pattern
 
 metadata = MetaData()
 
@@ -527,3 +534,341 @@ class RegistryLoaders:
             where.append(keyset_after(BOOK_ORDER, decode_cursor(after, len(BOOK_ORDER))))
         found = await _top_per_key(self.store, [registrations.c.book_id], [(i,) for i in ids], where, BOOK_ORDER, limit)
         return {k[0]: v for k, v in found.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes: allocating entry numbers, writing entries, and the population side of a birth or a death
+# ---------------------------------------------------------------------------------------------------------
+
+ATTEMPTS = 50
+"""Retries of an insert that lost a race for a fresh id or book number (each retry sees the winner's row)."""
+
+DETAIL_TABLES: dict[str, Table] = {"BIRTH": birth_details, "MARRIAGE": marriage_details, "DEATH": death_details}
+
+
+def _lock_key(*parts: str) -> int:
+    digest = hashlib.blake2b("\x1f".join(("govgraph.registry", *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock(conn: AsyncConnection, is_sqlite: bool, keys: Sequence[Sequence[str]]) -> None:
+    """Serialise the transactions that decide about the same people (PostgreSQL advisory transaction locks,
+    taken in sorted order so two transactions never wait for each other). SQLite needs none: BEGIN IMMEDIATE
+    already lets one writer in at a time. Examples: ("person", pid) before checking that someone is not
+    married yet or not registered dead yet."""
+    if is_sqlite:
+        return
+    for key in sorted({_lock_key(*k) for k in keys}):
+        await conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+async def _next_id(conn: AsyncConnection, table: Table) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(table.c.id), 0) + 1))).scalar_one())
+
+
+@dataclass(frozen=True)
+class EntrySlot:
+    """Where a new entry goes: its book and its number ("Số") there."""
+
+    book_id: int
+    book_no: int
+    printed_number: str
+    entry_no: int
+    opened_book: bool
+
+
+async def allocate_entry(
+    conn: AsyncConnection,
+    is_sqlite: bool,
+    office: Place,
+    register_type: str,
+    on: dt.date,
+    capacity: int = BOOK_CAPACITY,
+) -> EntrySlot:
+    """The next entry number of the office's current book of this type and year, inside the caller's
+    transaction: no gap, no duplicate, whatever runs concurrently.
+
+    The current book is the one with the highest book number of (office, type, year). It is read with
+    ``SELECT ... FOR UPDATE`` on PostgreSQL (on SQLite BEGIN IMMEDIATE already holds the write lock), so
+    concurrent registrations in one book queue on its row and each sees the ``entry_count`` the previous one
+    committed; the entry number is ``entry_count + 1`` and the count is written back in the same transaction.
+    A full book (``capacity`` entries) is closed on the date of its last entry and book N+1 opened. Two
+    transactions opening the same new book: the loser's INSERT fails on the unique (office, type, year,
+    book number) inside a savepoint, and it looks again, finding the winner's book. The unique constraint
+    (book, entry number) on registrations stays as the last guard.
+    """
+    b = register_books.c
+    series = [
+        b.office_unit_code == office[0],
+        b.office_unit_structure == office[1],
+        b.register_type == register_type,
+        b.year == on.year,
+    ]
+    for _ in range(ATTEMPTS):
+        stmt = select(register_books).where(*series).order_by(b.book_no.desc()).limit(1)
+        if not is_sqlite:
+            stmt = stmt.with_for_update()
+        book = (await conn.execute(stmt)).first()
+        if book is not None and book.closed_on is None and not book_is_full(book.entry_count, capacity):
+            entry_no = book.entry_count + 1
+            closed = on if book_is_full(entry_no, capacity) else None
+            await conn.execute(
+                update(register_books).where(b.id == book.id).values(entry_count=entry_no, closed_on=closed)
+            )
+            return EntrySlot(book.id, book.book_no, book.printed_number, entry_no, False)
+        if book is not None and book.closed_on is None:
+            # Full but left open (e.g. the seed's last book of the year): close it at its last entry.
+            last = (
+                select(func.max(registrations.c.registration_date))
+                .where(registrations.c.book_id == book.id)
+                .scalar_subquery()
+            )
+            await conn.execute(update(register_books).where(b.id == book.id).values(closed_on=func.coalesce(last, on)))
+        book_no = book.book_no + 1 if book is not None else 1
+        printed = printed_book_number(book_no, on.year, register_type)
+        try:
+            async with conn.begin_nested():
+                book_id = await _next_id(conn, register_books)
+                await conn.execute(
+                    insert(register_books).values(
+                        id=book_id,
+                        office_unit_code=office[0],
+                        office_unit_structure=office[1],
+                        register_type=register_type,
+                        year=on.year,
+                        book_no=book_no,
+                        printed_number=printed,
+                        opened_on=on,
+                        closed_on=on if book_is_full(1, capacity) else None,
+                        entry_count=1,
+                    )
+                )
+        except IntegrityError:
+            continue  # another transaction opened this book, or took the id, first: look again
+        return EntrySlot(book_id, book_no, printed, 1, True)
+    raise RuntimeError(f"no entry could be allocated in the {register_type} books of {office} after {ATTEMPTS} tries")
+
+
+@dataclass
+class NewRegistration:
+    """A registration to write: the entry's own columns, its type's detail row and the people it names."""
+
+    register_type: str
+    registration_date: dt.date
+    place: Place
+    late: bool
+    signer_name: str
+    signer_title: str
+    civil_status_officer: str
+    details: dict[str, Any]
+    """Columns of the type's detail table (without ``registration_id``)."""
+    people: list[tuple[str, str | None, str]]
+    """(role, personal ID or None, full name as written)."""
+
+
+def _entry_conflict(exc: IntegrityError) -> bool:
+    text_ = str(exc.orig)
+    return "uq_registrations_book_entry" in text_ or "registrations.entry_no" in text_
+
+
+async def insert_registration(conn: AsyncConnection, new: NewRegistration, slot: EntrySlot) -> int:
+    """Write the entry in ``slot`` with a fresh id (max + 1, retried inside a savepoint when a concurrent
+    registration in another book took it); returns the id. A clash on (book, entry number) is a bug in the
+    allocation and is raised, never retried."""
+    for _ in range(ATTEMPTS):
+        try:
+            async with conn.begin_nested():
+                rid = await _next_id(conn, registrations)
+                await conn.execute(
+                    insert(registrations).values(
+                        id=rid,
+                        book_id=slot.book_id,
+                        entry_no=slot.entry_no,
+                        register_type=new.register_type,
+                        registration_date=new.registration_date,
+                        place_unit_code=new.place[0],
+                        place_unit_structure=new.place[1],
+                        page_no=None,
+                        late_registration=new.late,
+                        signer_name=new.signer_name,
+                        signer_title=new.signer_title,
+                        civil_status_officer=new.civil_status_officer,
+                        scan_uri=None,
+                        digitised_by=None,
+                        digitised_at=None,
+                        verified_status="VERIFIED",  # born digital
+                    )
+                )
+        except IntegrityError as exc:
+            if _entry_conflict(exc):
+                raise
+            continue
+        break
+    else:
+        raise RuntimeError(f"no registration id could be allocated after {ATTEMPTS} tries")
+    await conn.execute(insert(DETAIL_TABLES[new.register_type]).values(registration_id=rid, **new.details))
+    await conn.execute(
+        insert(registration_people),
+        [
+            {"registration_id": rid, "role": role, "pid": pid, "full_name": name, "name_folded": fold(name)}
+            for role, pid, name in new.people
+        ],
+    )
+    return rid
+
+
+async def pid_in_registry(store: Store, pid: str) -> bool:
+    """Whether any entry names this personal ID (so it cannot be issued to a new-born)."""
+    p = registration_people.c
+    return await store.scalar(select(p.registration_id).where(p.pid == pid).limit(1)) is not None
+
+
+async def death_registration_of(conn: AsyncConnection, pid: str) -> int | None:
+    """The death entry of this person, if one is written."""
+    p = registration_people.c
+    stmt = select(p.registration_id).where(p.pid == pid, p.role == "DECEASED").limit(1)
+    found = (await conn.execute(stmt)).scalar()
+    return int(found) if found is not None else None
+
+
+async def death_registered(store: Store, pid: str) -> bool:
+    """Whether a committed death entry names this person."""
+    p = registration_people.c
+    stmt = select(p.registration_id).where(p.pid == pid, p.role == "DECEASED").limit(1)
+    return await store.scalar(stmt) is not None
+
+
+@dataclass(frozen=True)
+class Marriage:
+    registration_id: int
+    pid: str
+    spouse_pid: str | None
+
+
+async def current_marriages(conn: AsyncConnection, pids: Sequence[str]) -> list[Marriage]:
+    """Marriages of these people that the registry does not show as ended: neither spouse has a death entry.
+
+    This store has no divorce entries: a divorce is decided by a court and only noted in the margin of the
+    marriage entry (ghi chú việc ly hôn), so a marriage with a marginal note mentioning "ly hôn" counts as
+    ended too. The caller also drops those whose spouse is dead in the population register."""
+    me = registration_people.alias("me")
+    other = registration_people.alias("other")
+    dead = registration_people.alias("dead")
+    r = registrations.c
+    n = marginal_notes.c
+    stmt = (
+        select(me.c.registration_id, me.c.pid, other.c.pid.label("spouse_pid"))
+        .select_from(
+            me.join(registrations, r.id == me.c.registration_id).outerjoin(
+                other,
+                and_(
+                    other.c.registration_id == me.c.registration_id,
+                    other.c.role.in_(("HUSBAND", "WIFE")),
+                    other.c.role != me.c.role,
+                ),
+            )
+        )
+        .where(
+            me.c.pid.in_(list(pids)),
+            me.c.role.in_(("HUSBAND", "WIFE")),
+            r.register_type == "MARRIAGE",
+            ~exists().where(dead.c.role == "DECEASED", dead.c.pid.in_([me.c.pid, other.c.pid])),
+            ~exists().where(n.registration_id == r.id, n.content.like("%ly hôn%")),
+        )
+        .order_by(me.c.registration_id)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return [Marriage(int(row.registration_id), row.pid, row.spouse_pid) for row in rows]
+
+
+async def birth_registered(
+    conn: AsyncConnection, child_name_folded: str, date_of_birth: dt.date, mother_name_folded: str
+) -> int | None:
+    """An existing birth entry of a child of this name and date of birth with a mother of this name
+    (a birth is registered once; re-registration is another procedure)."""
+    child = registration_people.alias("child")
+    mother = registration_people.alias("mother")
+    stmt = (
+        select(child.c.registration_id)
+        .select_from(
+            child.join(birth_details, birth_details.c.registration_id == child.c.registration_id).join(
+                mother, and_(mother.c.registration_id == child.c.registration_id, mother.c.role == "MOTHER")
+            )
+        )
+        .where(
+            child.c.role == "CHILD",
+            child.c.name_folded == child_name_folded,
+            birth_details.c.child_date_of_birth == date_of_birth,
+            mother.c.name_folded == mother_name_folded,
+        )
+        .limit(1)
+    )
+    found = (await conn.execute(stmt)).scalar()
+    return int(found) if found is not None else None
+
+
+async def child_pid_of(store: Store, registration_id: int) -> str | None:
+    found = await store.scalar(
+        select(birth_details.c.child_pid).where(birth_details.c.registration_id == registration_id)
+    )
+    return str(found) if found is not None else None
+
+
+# -- the population store (another database: no shared transaction) ---------------------------------------
+
+
+async def citizen_row(population: Store, pid: str) -> Row[Any] | None:
+    """A citizen read straight from the population store (not through a request's cached loader)."""
+    rows = await population.all(select(citizens).where(citizens.c.pid == pid))
+    return rows[0] if rows else None
+
+
+async def insert_citizen(population: Store, row: dict[str, Any], parents: Sequence[tuple[str, str]]) -> bool:
+    """Create a citizen and their parent links ((parent pid, FATHER/MOTHER)) in one population transaction.
+
+    False when the personal ID is already taken (the primary key refused it): pick another serial."""
+    try:
+        async with population.begin() as conn:
+            await conn.execute(insert(citizens).values(**row))
+            if parents:
+                await conn.execute(
+                    insert(parent_links),
+                    [{"parent_pid": p, "child_pid": row["pid"], "relation": rel} for p, rel in parents],
+                )
+    except IntegrityError:
+        if await citizen_row(population, row["pid"]) is not None:
+            return False
+        raise
+    return True
+
+
+async def delete_citizen(population: Store, pid: str) -> None:
+    """Compensation: remove a citizen created for a birth whose registration was not written."""
+    async with population.begin() as conn:
+        await conn.execute(parent_links.delete().where(parent_links.c.child_pid == pid))
+        await conn.execute(identity_documents.delete().where(identity_documents.c.pid == pid))
+        await conn.execute(citizens.delete().where(citizens.c.pid == pid))
+
+
+async def close_personal_id(population: Store, pid: str, day: dt.date) -> tuple[bool, dt.date | None]:
+    """Set the date of death (closing the personal ID) unless one is recorded.
+
+    Returns (changed, the date now recorded): (True, day) when this call set it, (False, recorded date) when
+    one was already there (the same day: a retry; another day: a conflict for the caller to report), and
+    (False, None) when no such citizen exists."""
+    c = citizens.c
+    async with population.begin() as conn:
+        done = await conn.execute(
+            update(citizens).where(c.pid == pid, c.date_of_death.is_(None)).values(date_of_death=day)
+        )
+        if done.rowcount:
+            return True, day
+        found = (await conn.execute(select(c.date_of_death).where(c.pid == pid))).first()
+    return False, (found.date_of_death if found is not None else None)
+
+
+async def reopen_personal_id(population: Store, pid: str, day: dt.date) -> None:
+    """Compensation: clear a date of death this request set, if it is still the one it set."""
+    c = citizens.c
+    async with population.begin() as conn:
+        await conn.execute(update(citizens).where(c.pid == pid, c.date_of_death == day).values(date_of_death=None))

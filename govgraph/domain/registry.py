@@ -88,3 +88,74 @@ def next_office_day(day: dt.date) -> dt.date:
     while not is_office_day(day):
         day += dt.timedelta(days=1)
     return day
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registering new events (the write side)
+# ---------------------------------------------------------------------------------------------------------
+
+HANOI_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+"""Asia/Ho_Chi_Minh: registration dates are Hanoi calendar days."""
+
+HANOI_PROVINCE = "001"
+"""Province code of a personal ID issued at a birth registered in Hà Nội (DOMAIN.md §2.1: where the birth
+was registered, not where the person lives)."""
+
+BOOK_CAPACITY = 200
+"""Entries per register book written by the API (and by the seed). A book that reaches it is closed on the
+date of its last entry and the next entry opens book N+1 of the same office, type and year. Circular
+04/2020/TT-BTP leaves the size of a book to the printed register; 200 entries keeps a year of a large ward in
+a handful of books."""
+
+SPOUSE_SEX: dict[str, str] = {"HUSBAND": "MALE", "WIFE": "FEMALE"}
+PARENT_SEX: dict[str, str] = {"FATHER": "MALE", "MOTHER": "FEMALE"}
+
+
+def hanoi_today(now: dt.datetime | None = None) -> dt.date:
+    """The calendar day in Hanoi at ``now`` (default: the current time)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(HANOI_TZ).date()
+
+
+def hanoi_day(moment: dt.datetime) -> dt.date:
+    """The Hanoi calendar day of a moment; a naive moment is read as Hanoi local time."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(HANOI_TZ).date()
+
+
+def event_date_problem(register_type: RegisterType | str, event_date: dt.date, registered_on: dt.date) -> str | None:
+    """Why an event date is impossible for a registration made on ``registered_on``, or None.
+
+    A birth or death cannot be registered before it happened (an event dated in the future). Being later
+    than the deadline is allowed: that is a late registration (đăng ký quá hạn), flagged with :func:`is_late`.
+    """
+    kind = {"BIRTH": "birth", "DEATH": "death", "MARRIAGE": "marriage"}[RegisterType(register_type).value]
+    if event_date > registered_on:
+        return f"The {kind} date {event_date.isoformat()} is after the registration date {registered_on.isoformat()}"
+    if event_date.year < 1900:
+        return f"The {kind} date {event_date.isoformat()} is before 1900"
+    return None
+
+
+def marriage_age_problem(role: str, date_of_birth: dt.date, on: dt.date) -> str | None:
+    """Why a husband (``HUSBAND``) or wife (``WIFE``) may not marry on ``on`` because of age, or None."""
+    sex = SPOUSE_SEX[role]
+    if may_marry(sex, date_of_birth, on):
+        return None
+    word = "husband" if role == "HUSBAND" else "wife"
+    return (
+        f"The {word} is {age_on(date_of_birth, on)}: a {'man' if sex == 'MALE' else 'woman'} may marry from full "
+        f"{MIN_MARRIAGE_AGE[sex]} years (Law on Marriage and Family 2014, Art. 8)"
+    )
+
+
+def full_name(family: str, middle: str, given: str) -> str:
+    """The full name in Vietnamese order; an empty middle part leaves no double space."""
+    return " ".join(part for part in (family, middle, given) if part)
+
+
+def book_is_full(entry_count: int, capacity: int = BOOK_CAPACITY) -> bool:
+    return entry_count >= capacity

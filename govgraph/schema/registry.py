@@ -8,6 +8,7 @@ role, linked to the population register when their personal ID is known there.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import registry as resolve
-from govgraph.schema.common import Connection, Sex, local
+from govgraph.schema.common import Connection, Sex, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit, UnitStructure
@@ -458,3 +459,217 @@ class RegistryQuery:
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     ) -> Connection[CivilRegistration] | None:
         return await resolve.civil_registrations(info, filter, order_by, first, after)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mutations: registering births, marriages and deaths
+# ---------------------------------------------------------------------------------------------------------
+
+_IDEMPOTENCY = "Client-chosen key (1-200 characters): a retry with the same key returns the first result."
+_OFFICE = (
+    "The registry office: a current (Y2025_07) commune-level unit code. An officer registers only in their own "
+    "unit and may leave it out; an admin must give it."
+)
+
+
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.input(description="A parent named in a birth registration.")
+class BirthParentInput:
+    personal_id: str | None = strawberry.field(
+        default=None,
+        description="The parent's personal ID: they must be in the population register, and the child is linked "
+        "to them there. Their name and year of birth are then taken from that register.",
+    )
+    full_name: str | None = strawberry.field(
+        default=None, description="Full name; required without `personalId`, else it must match the register."
+    )
+    birth_year: int | None = strawberry.field(
+        default=None, description="Year of birth; required without `personalId`, else it must match the register."
+    )
+    ethnicity: str = strawberry.field(default="Kinh", description="Ethnicity (dân tộc).")
+    nationality: str = strawberry.field(default="Việt Nam", description="Nationality (quốc tịch).")
+    residence: str | None = strawberry.field(
+        default=None,
+        description="Place of residence; default the permanent address in the population register (required "
+        "when there is none).",
+    )
+
+
+@strawberry.input(
+    description="Register a birth (đăng ký khai sinh, Law on Civil Status Art. 14-16). The child gets a new "
+    "personal ID (province 001: registered in Hà Nội) and is created in the population register."
+)
+class BirthRegisterInput:
+    registry_office_code: str | None = strawberry.field(default=None, description=_OFFICE)
+    family_name: str = strawberry.field(description="The child's family name (họ).")
+    middle_name: str = strawberry.field(default="", description="The child's middle name(s) (chữ đệm); may be empty.")
+    given_name: str = strawberry.field(description="The child's given name (tên).")
+    sex: Sex = strawberry.field(description="The child's sex (encoded in the personal ID).")
+    date_of_birth: dt.date = strawberry.field(
+        description="Date of birth: not after today. Registered more than 60 days later, the registration is late "
+        "(quá hạn): allowed and flagged."
+    )
+    place_of_birth: str = strawberry.field(description="Place of birth (nơi sinh), e.g. the hospital.")
+    native_place: str = strawberry.field(description="Native place (quê quán).")
+    ethnicity: str = strawberry.field(default="Kinh", description="The child's ethnicity.")
+    nationality: str = strawberry.field(default="Việt Nam", description="The child's nationality.")
+    mother: BirthParentInput = strawberry.field(description="The mother.")
+    father: BirthParentInput | None = strawberry.field(
+        default=None, description="The father; leave out when paternity is undetermined."
+    )
+    declarant_name: str = strawberry.field(description="Who declares the birth (người đi khai sinh).")
+    declarant_relationship: str = strawberry.field(description="The declarant's relationship to the child, e.g. Cha.")
+    evidence: str = strawberry.field(description="Giấy chứng sinh number, or the witness statement.")
+    signer_name: str = strawberry.field(description="Who signs for the People's Committee.")
+    signer_title: str = strawberry.field(description="The signer's title, e.g. 'Phó Chủ tịch UBND phường'.")
+    civil_status_officer: str | None = strawberry.field(
+        default=None, description="The civil-status officer (công chức tư pháp - hộ tịch); default the caller."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.type(description="Result of birthRegister.")
+class BirthRegisterPayload:
+    registration: CivilRegistration | None = strawberry.field(description="The entry written (null on failure).")
+    citizen: CitizenRef | None = strawberry.field(
+        description="The child as created in the population register, with the new personal ID."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the registration was refused, if it was.")
+
+
+@strawberry.input(description="One party to a marriage.")
+class SpouseInput:
+    personal_id: str | None = strawberry.field(
+        default=None,
+        description="Personal ID: the person must be in the population register, alive and not married per the "
+        "registry; name and date of birth are then taken from the register.",
+    )
+    family_name: str | None = strawberry.field(default=None, description="Family name; required without personalId.")
+    middle_name: str | None = strawberry.field(default=None, description="Middle name(s); may be empty.")
+    given_name: str | None = strawberry.field(default=None, description="Given name; required without personalId.")
+    date_of_birth: dt.date | None = strawberry.field(
+        default=None, description="Date of birth; required without personalId, else it must match the register."
+    )
+    ethnicity: str = strawberry.field(default="Kinh", description="Ethnicity (dân tộc).")
+    nationality: str = strawberry.field(default="Việt Nam", description="Nationality (quốc tịch).")
+    residence: str | None = strawberry.field(
+        default=None, description="Place of residence; default the permanent address in the population register."
+    )
+    id_number: str | None = strawberry.field(
+        default=None, description="Identity document number as written; default the personal ID."
+    )
+
+
+@strawberry.input(
+    description="Register a marriage (đăng ký kết hôn, Art. 17-18): the husband from full 20 years, the wife "
+    "from full 18 (Law on Marriage and Family 2014 Art. 8), neither married already."
+)
+class MarriageRegisterInput:
+    registry_office_code: str | None = strawberry.field(default=None, description=_OFFICE)
+    husband: SpouseInput = strawberry.field(description="The husband (bên chồng).")
+    wife: SpouseInput = strawberry.field(description="The wife (bên vợ).")
+    signer_name: str = strawberry.field(description="Who signs for the People's Committee.")
+    signer_title: str = strawberry.field(description="The signer's title.")
+    civil_status_officer: str | None = strawberry.field(
+        default=None, description="The civil-status officer; default the caller."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.type(description="Result of marriageRegister.")
+class MarriageRegisterPayload:
+    registration: CivilRegistration | None = strawberry.field(description="The entry written (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the registration was refused, if it was.")
+
+
+@strawberry.input(
+    description="Register a death (đăng ký khai tử). With a personal ID, the person's date of death is recorded in "
+    "the population register (the ID is closed)."
+)
+class DeathRegisterInput:
+    registry_office_code: str | None = strawberry.field(default=None, description=_OFFICE)
+    personal_id: str | None = strawberry.field(
+        default=None,
+        description="The deceased's personal ID, if they had one: they must be in the population register; name, "
+        "sex and year of birth are then taken from it.",
+    )
+    family_name: str | None = strawberry.field(default=None, description="Family name; required without personalId.")
+    middle_name: str | None = strawberry.field(default=None, description="Middle name(s); may be empty.")
+    given_name: str | None = strawberry.field(default=None, description="Given name; required without personalId.")
+    sex: Sex | None = strawberry.field(default=None, description="Sex; required without personalId.")
+    birth_year: int | None = strawberry.field(default=None, description="Year of birth; required without personalId.")
+    nationality: str = strawberry.field(default="Việt Nam", description="Nationality.")
+    died_at: dt.datetime = strawberry.field(
+        description="Hour and date of death (without an offset: Hanoi time). Not in the future, not before the "
+        "birth; registered more than 15 days later, the registration is late (quá hạn): allowed and flagged."
+    )
+    place_of_death: str = strawberry.field(description="Place of death (nơi chết).")
+    cause_of_death: str = strawberry.field(description="Cause of death.")
+    declarant_name: str = strawberry.field(description="Who declares the death (người đi khai tử).")
+    declarant_relationship: str = strawberry.field(description="The declarant's relationship to the deceased.")
+    evidence: str = strawberry.field(description="Supporting document (giấy báo tử).")
+    signer_name: str = strawberry.field(description="Who signs for the People's Committee.")
+    signer_title: str = strawberry.field(description="The signer's title.")
+    civil_status_officer: str | None = strawberry.field(
+        default=None, description="The civil-status officer; default the caller."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.type(description="Result of deathRegister.")
+class DeathRegisterPayload:
+    registration: CivilRegistration | None = strawberry.field(description="The entry written (null on failure).")
+    user_errors: list[UserError] = strawberry.field(description="Why the registration was refused, if it was.")
+
+
+_ROLES = " Allowed: registry officers (token domains include `registry`) in their own unit; admins."
+
+
+@strawberry.type(description="Civil registry (hộ tịch) registrations.")
+class RegistryMutation:
+    @strawberry.mutation(
+        description="Register a birth: the next entry of the office's birth book of the year, and the child "
+        "created in the population register with a new personal ID and links to the parents given by "
+        "personal ID. Late (more than 60 days after the birth) is allowed and flagged." + _ROLES
+    )
+    async def birth_register(
+        self, info: Info, input: Annotated[BirthRegisterInput, _arg("The birth.")]
+    ) -> BirthRegisterPayload:
+        return await resolve.register_birth(info, input)
+
+    @strawberry.mutation(
+        description="Register a marriage: the next entry of the office's marriage book of the year; both parties "
+        "of age and not already married." + _ROLES
+    )
+    async def marriage_register(
+        self, info: Info, input: Annotated[MarriageRegisterInput, _arg("The marriage.")]
+    ) -> MarriageRegisterPayload:
+        return await resolve.register_marriage(info, input)
+
+    @strawberry.mutation(
+        description="Register a death: the next entry of the office's death book of the year; the date of death "
+        "is recorded in the population register. Late (more than 15 days after the death) is allowed and "
+        "flagged." + _ROLES
+    )
+    async def death_register(
+        self, info: Info, input: Annotated[DeathRegisterInput, _arg("The death.")]
+    ) -> DeathRegisterPayload:
+        return await resolve.register_death(info, input)
+
+
+@strawberry.type(description="Live civil-registry updates.")
+class RegistrySubscription:
+    @strawberry.subscription(
+        description="Each new registration, as the entry reloaded after commit. A registry officer receives "
+        "those of their own unit, an admin all; others may not subscribe."
+    )
+    async def civil_registration_added(
+        self,
+        info: Info,
+        type: Annotated[RegisterType | None, _arg("Only registrations of this type; all when null.")] = None,
+    ) -> AsyncGenerator[CivilRegistration, None]:
+        async for registration in resolve.registrations_added(info, type):
+            yield registration

@@ -30,7 +30,7 @@ from govgraph.datasources.registry import (
     registrations,
 )
 from govgraph.domain.identity import Sex, make_personal_id
-from govgraph.domain.registry import is_late, may_marry, next_office_day, printed_book_number
+from govgraph.domain.registry import BOOK_CAPACITY, is_late, may_marry, next_office_day, printed_book_number
 from govgraph.domain.text import fold
 from govgraph.seed import PILOT_WARD, PILOT_WARD_LEGACY, Person, SeedContext
 from govgraph.seed.names import Name, date_between, person_name
@@ -44,7 +44,6 @@ REFORM = dt.date(2025, 7, 1)
 """Two-tier local government: from this day registrations are made in the current units."""
 ELECTRONIC_FROM = dt.date(2020, 1, 1)
 """From here entries are keyed straight into the electronic civil-status system (born digital)."""
-BOOK_CAPACITY = 200
 FLUSH_AT = 20_000
 
 PILOT_STREETS = ["Trần Hưng Đạo", "Lý Thường Kiệt", "Quán Sứ", "Hai Bà Trưng", "Phan Bội Châu", "Trần Bình Trọng",
