@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import unquote
 from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from govgraph.auth.audit import AuditLog
 from govgraph.auth.identity import Principal
 from govgraph.config import Settings
 from govgraph.datasources.base import QueryStats, Stores
@@ -87,6 +89,16 @@ class Context:
     connection_params: dict[str, Any] | None = None
     """The WebSocket connection_init payload (set by strawberry)."""
     settings: Settings = field(default_factory=Settings)
+    audit: AuditLog = field(default_factory=AuditLog)
+    """Staff reads of personal data in this request, appended to the audit store when it ends."""
+
+    @property
+    def purpose(self) -> str | None:
+        """Why staff read personal data: the X-Purpose header (percent-encoded UTF-8, since HTTP headers are
+        ASCII: ``Gi%E1%BA%A3i%20quy%E1%BA%BFt...``), else the token's `purpose` claim."""
+        headers = getattr(self.request, "headers", None)
+        stated = unquote(headers.get("x-purpose") or "") if headers is not None else ""
+        return stated.strip()[:500] or self.principal.purpose
 
     @cached_property
     def loaders(self) -> Loaders:

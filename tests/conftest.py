@@ -85,7 +85,7 @@ async def make_settings(backend: str, tmp: Path, label: str = "main") -> Setting
     if backend == "sqlite":
         return Settings(data_dir=tmp, query_stats=True, store_timeout=10)
     require_postgres()
-    names = {s: f"{pg_prefix(label)}_{s}" for s in STORES}
+    names = {s: f"{pg_prefix(label)}_{s}" for s in (*STORES, "audit")}
     await ensure_pg_databases(list(names.values()))
     return Settings(data_dir=tmp, store_urls={s: pg_url(n) for s, n in names.items()}, query_stats=True)
 
@@ -134,7 +134,7 @@ async def client_with_store_down(
     opened: list[tuple[Stores, httpx.AsyncClient]] = []
 
     async def open_client(store: str) -> httpx.AsyncClient:
-        urls = {s: seeded.settings.url_for(s) for s in STORES}
+        urls = {s: seeded.settings.url_for(s) for s in (*STORES, "audit")}
         urls[store] = broken_url(seeded.backend, tmp_path)
         settings = Settings(data_dir=seeded.settings.data_dir, store_urls=urls, query_stats=True, store_timeout=3)
         stores = Stores(settings)
@@ -157,7 +157,13 @@ def backend(seeded: Seeded) -> str:
 GQL = Callable[..., Awaitable[dict[str, Any]]]
 
 
+STAFF_PURPOSE = "automated test of the API"
+
+
 def token_for(settings: Settings, role: Role = Role.ADMIN, **claims: Any) -> str:
+    """A token for ``role``; staff tokens carry a standing purpose unless ``purpose=None`` is given."""
+    if role != Role.CITIZEN:
+        claims.setdefault("purpose", STAFF_PURPOSE)
     return mint_token(settings, role, **claims)
 
 
@@ -231,7 +237,7 @@ def free_port() -> int:
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for a `govgraph serve`/uvicorn process on the same stores as ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVGRAPH_")}
-    env.update({f"GOVGRAPH_{s.upper()}_URL": settings.url_for(s) for s in STORES})
+    env.update({f"GOVGRAPH_{s.upper()}_URL": settings.url_for(s) for s in (*STORES, "audit")})
     env.update(
         GOVGRAPH_DATA_DIR=str(settings.data_dir),
         GOVGRAPH_JWT_SECRET=settings.jwt_secret,

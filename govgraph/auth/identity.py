@@ -114,6 +114,7 @@ def mint_token(
     domains: tuple[str, ...] = (),
     ttl: int = 3600,
     now: dt.datetime | None = None,
+    purpose: str | None = None,
 ) -> str:
     """A signed HS256 token for development and tests."""
     now = now or dt.datetime.now(dt.UTC)
@@ -131,4 +132,6 @@ def mint_token(
         claims["school"] = school
     if domains:
         claims["domains"] = list(domains)
+    if purpose:
+        claims["purpose"] = purpose
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")

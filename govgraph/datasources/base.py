@@ -299,6 +299,11 @@ class Stores:
             for name in STORES
             if importlib.util.find_spec(f"govgraph.datasources.{name}") is not None
         }
+        self.audit = Store("audit", settings.url_for("audit"), store_metadata("audit"), settings.store_timeout)
+        """The append-only audit trail of personal-data reads (its own database: GOVGRAPH_AUDIT_URL)."""
+
+    def all_stores(self) -> list[Store]:
+        return [*self.by_name.values(), self.audit]
 
     def __getitem__(self, name: str) -> Store:
         return self.by_name[name]
@@ -309,11 +314,11 @@ class Stores:
     async def create_all(self) -> None:
         if self.settings.embedded:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        for store in self.by_name.values():
+        for store in self.all_stores():
             await store.create_all()
 
     async def drop_all(self) -> None:
-        for store in self.by_name.values():
+        for store in self.all_stores():
             await store.drop_all()
 
     async def health(self) -> dict[str, str | None]:
@@ -326,11 +331,12 @@ class Stores:
                 return str(exc)
             return None
 
-        results = await asyncio.gather(*(one(s) for s in self.by_name.values()))
-        return dict(zip(self.by_name, results, strict=True))
+        stores = self.all_stores()
+        results = await asyncio.gather(*(one(s) for s in stores))
+        return {s.name: r for s, r in zip(stores, results, strict=True)}
 
     async def dispose(self) -> None:
-        for store in self.by_name.values():
+        for store in self.all_stores():
             await store.dispose()
 
 

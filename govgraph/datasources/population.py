@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,14 @@ citizens = Table(
     "citizens",
     metadata,
     Column("pid", String(12), primary_key=True, comment="12-digit personal ID number (số định danh cá nhân)"),
+    Column(
+        "node_key",
+        String(16),
+        nullable=False,
+        unique=True,
+        default=lambda: secrets.token_hex(8),
+        comment="opaque key of the GraphQL node id: global ids must not carry the personal ID",
+    ),
     Column("family_name", String(40), nullable=False),
     Column("middle_name", String(60), nullable=False, server_default=""),
     Column("given_name", String(40), nullable=False),
@@ -126,10 +135,22 @@ ORDERS = {
 
 
 async def citizens_page(
-    store: Store, f: CitizenFilter, order: str, descending: bool, first: int | None, after: str | None
+    store: Store,
+    f: CitizenFilter,
+    order: str,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    row_scope: Any,
 ) -> Page:
+    """A page of citizens matching ``f`` within ``row_scope`` (a SQL condition from govgraph.auth.scope)."""
     keys = [(col, desc != descending) for col, desc in ORDERS[order]]
-    return await paginate(store, _filtered(f), keys, first, after)
+    return await paginate(store, _filtered(f).where(row_scope), keys, first, after)
+
+
+async def citizens_where(store: Store, condition: Any, row_scope: Any) -> Sequence[Row[Any]]:
+    """Citizens matching ``condition`` within ``row_scope``: one statement."""
+    return await store.all(select(*CITIZEN_COLUMNS).where(condition).where(row_scope))
 
 
 class PopulationLoaders:
@@ -138,6 +159,7 @@ class PopulationLoaders:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.citizen_by_pid: OneLoader[str, Row[Any]] = OneLoader(self._citizens)
+        self.citizen_by_node_key: OneLoader[str, Row[Any]] = OneLoader(self._citizens_by_node_key)
         self.documents_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._documents)
         self.children_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._children)
         self.parents_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._parents)
@@ -147,6 +169,13 @@ class PopulationLoaders:
         for part in chunks(pids):
             rows = await self.store.all(select(*CITIZEN_COLUMNS).where(citizens.c.pid.in_(part)))
             out.update(index_one(rows, lambda r: r.pid))
+        return out
+
+    async def _citizens_by_node_key(self, keys: Sequence[str]) -> dict[str, Row[Any]]:
+        out: dict[str, Row[Any]] = {}
+        for part in chunks(keys):
+            rows = await self.store.all(select(*CITIZEN_COLUMNS).where(citizens.c.node_key.in_(part)))
+            out.update(index_one(rows, lambda r: r.node_key))
         return out
 
     async def _documents(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:

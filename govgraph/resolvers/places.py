@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from govgraph.auth import scope
 from govgraph.context import Info
 from govgraph.datasources import population as population_ds
 from govgraph.datasources.base import list_page
@@ -61,5 +62,7 @@ async def residents(
     info: Info, code: str, structure: str, first: int | None, after: str | None
 ) -> Connection[population_types.Citizen]:
     f = population_ds.CitizenFilter(unit_code=code, unit_structure=structure)
-    page = await population_ds.citizens_page(info.context.stores["population"], f, "PERSONAL_ID", False, first, after)
+    row_scope = scope.citizens(info.context.principal)
+    store = info.context.stores["population"]
+    page = await population_ds.citizens_page(store, f, "PERSONAL_ID", False, first, after, row_scope)
     return common.connection(page, population_types.Citizen.from_row)

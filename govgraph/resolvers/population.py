@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from govgraph.auth import scope
 from govgraph.auth.identity import Role
 from govgraph.auth.roles import require, require_self
 from govgraph.context import Info
+from govgraph.datasources import audit as audit_ds
 from govgraph.datasources import population as ds
 from govgraph.datasources.places import gazetteer
 from govgraph.domain.identity import InvalidPersonalId, normalize_phone, parse_personal_id
@@ -31,13 +33,19 @@ async def citizen(info: Info, personal_id: str) -> types.Citizen | None:
         parse_personal_id(personal_id)
     except InvalidPersonalId as exc:
         raise ValueError(f"personalId {personal_id!r} is not valid: {exc}") from exc
-    row = await info.context.loaders.population.citizen_by_pid.load(personal_id)
-    return types.Citizen.from_row(row) if row else None
+    rows = await ds.citizens_where(
+        info.context.stores["population"], ds.citizens.c.pid == personal_id, scope.citizens(info.context.principal)
+    )
+    return types.Citizen.from_row(rows[0]) if rows else None
 
 
-async def citizens_by_pid(info: Info, pids: list[str], required: bool) -> list[types.Citizen | None]:
-    rows = await info.context.loaders.population.citizen_by_pid.load_many(pids)
-    return common.ordered([types.Citizen.from_row(r) if r else None for r in rows], required)
+async def citizens_by_node_key(info: Info, keys: list[str], required: bool) -> list[types.Citizen | None]:
+    """``node``/``nodes``: only citizens the caller may see (row scope), in the order asked."""
+    rows = await ds.citizens_where(
+        info.context.stores["population"], ds.citizens.c.node_key.in_(keys), scope.citizens(info.context.principal)
+    )
+    found = {r.node_key: types.Citizen.from_row(r) for r in rows}
+    return common.ordered([found.get(k) for k in keys], required)
 
 
 async def citizens(
@@ -60,12 +68,13 @@ async def citizens(
         )
     field = order.field.name if order else "PERSONAL_ID"
     descending = order.descending if order else False
-    page = await ds.citizens_page(info.context.stores["population"], flt, field, descending, first, after)
+    store = info.context.stores["population"]
+    page = await ds.citizens_page(store, flt, field, descending, first, after, scope.citizens(info.context.principal))
     return common.connection(page, types.Citizen.from_row)
 
 
-async def identity_documents(info: Info, pid: str) -> list[types.IdentityDocument]:
-    rows = await info.context.loaders.population.documents_by_pid.load(pid)
+async def identity_documents(info: Info, owner: types.Citizen) -> list[types.IdentityDocument]:
+    rows = await info.context.loaders.population.documents_by_pid.load(owner.pid)
     return [
         types.IdentityDocument(
             type=types.IdentityDocumentType(r.type),
@@ -73,6 +82,9 @@ async def identity_documents(info: Info, pid: str) -> list[types.IdentityDocumen
             issued_on=r.issued_on,
             issuer=r.issuer,
             expires_on=r.expires_on,
+            owner_pid=owner.pid,
+            owner_key=owner.key,
+            owner_unit=owner.unit_code,
         )
         for r in rows
     ]
@@ -109,3 +121,26 @@ async def update_contact(info: Info, data: types.CitizenUpdateContactInput) -> t
     outcome = await run_mutation(info, store="population", operation="citizenUpdateContact", input=data, work=work)
     found = await citizen(info, outcome.key) if outcome.key else None
     return types.CitizenUpdateContactPayload(citizen=found, user_errors=outcome.errors)
+
+
+async def access_log(info: Info, pid: str, first: int | None, after: str | None) -> Connection[types.AccessLogEntry]:
+    page = await audit_ds.entries_page(info.context.stores.audit, audit_ds.AuditFilter(subject_pid=pid), first, after)
+    return common.connection(page, types.AccessLogEntry.from_row)
+
+
+async def me(info: Info) -> types.Citizen | None:
+    p = info.context.principal
+    if p.role != Role.CITIZEN or not p.authenticated:
+        return None
+    return await citizen(info, p.subject)
+
+
+async def audit_log(
+    info: Info, f: types.AuditFilterInput | None, first: int | None, after: str | None
+) -> Connection[types.AccessLogEntry]:
+    require(info.context.principal)  # admins only
+    flt = audit_ds.AuditFilter()
+    if f is not None:
+        flt = audit_ds.AuditFilter(actor=f.reader, subject_pid=f.subject_personal_id, since=f.since, until=f.until)
+    page = await audit_ds.entries_page(info.context.stores.audit, flt, first, after)
+    return common.connection(page, types.AccessLogEntry.from_row)

@@ -17,8 +17,10 @@ from strawberry import relay
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from govgraph.auth.permissions import apply_policy
 from govgraph.config import STORES
-from govgraph.schema.extensions import ErrorCodes, QueryStatsExtension
+from govgraph.schema.extensions import AuditTrail, ErrorCodes, QueryStatsExtension
+from govgraph.schema.limits import limit_extensions
 
 DOMAINS: tuple[str, ...] = ("places", *STORES)
 
@@ -52,7 +54,10 @@ def _parts(suffix: str) -> tuple[type[Any], ...]:
 @cache
 def build_schema() -> strawberry.Schema:
     """The full (authenticated) schema, built once per process."""
-    query = merge_types("Query", (NodeQuery, *_parts("Query")))
+    apply_policy(domain_modules())
+    from govgraph.schema.population import AuditQuery
+
+    query = merge_types("Query", (NodeQuery, *_parts("Query"), AuditQuery))
     get_object_definition(query, strict=True).description = "Read the city's data: every store, joined for you."
     mutations = _parts("Mutation")
     mutation = merge_types("Mutation", mutations) if mutations else None
@@ -68,7 +73,7 @@ def build_schema() -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=subscription,
-        extensions=[QueryStatsExtension, ErrorCodes],
+        extensions=[*limit_extensions(), QueryStatsExtension, ErrorCodes, AuditTrail],
     )
 
 

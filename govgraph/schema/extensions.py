@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from govgraph.auth.audit import PurposeRequired
 from govgraph.auth.roles import Forbidden
 from govgraph.datasources.base import PageError, QueryStats, StoreUnavailable, current_stats
 from govgraph.domain.identity import InvalidPersonalId
+from govgraph.schema.limits import limit_code, without_suggestions
 
 
 class QueryStatsExtension(SchemaExtension):
@@ -38,6 +40,8 @@ def error_code(error: GraphQLError) -> dict[str, Any] | None:
     original = error.original_error
     if isinstance(original, Forbidden):
         return {"code": "FORBIDDEN"}
+    if isinstance(original, PurposeRequired):
+        return {"code": "PURPOSE_REQUIRED"}
     if isinstance(original, StoreUnavailable):
         return {"code": "STORE_UNAVAILABLE", "store": original.store}
     if isinstance(original, PageError | InvalidPersonalId | ValueError):
@@ -45,15 +49,49 @@ def error_code(error: GraphQLError) -> dict[str, Any] | None:
     return None
 
 
-class ErrorCodes(SchemaExtension):
-    """Adds ``extensions.code`` (and the store's name when a store is down) to resolver errors."""
+KNOWN = (StoreUnavailable, Forbidden, PurposeRequired, PageError, InvalidPersonalId, ValueError, TimeoutError)
 
-    def on_execute(self) -> Iterator[None]:
+
+class ErrorCodes(SchemaExtension):
+    """Adds ``extensions.code`` to every error a client should be able to match (limits, a store down, input,
+    authorization). In production, removes "Did you mean" suggestions and masks unexpected errors."""
+
+    def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is None or not result.errors:
             return
+        settings = getattr(self.execution_context.context, "settings", None)
+        production = settings is not None and settings.env == "production"
+        cleaned = []
         for err in result.errors:
             ext = error_code(err)
+            if ext is None and err.original_error is None:
+                code = limit_code(err.message)
+                ext = {"code": code or "GRAPHQL_VALIDATION_FAILED"}
+            if production and err.original_error is not None and not isinstance(err.original_error, KNOWN):
+                err = GraphQLError("Unexpected error.", nodes=err.nodes, path=err.path)
+                ext = {"code": "INTERNAL_SERVER_ERROR"}
+            elif production:
+                err.message = without_suggestions(err.message)
             if ext:
                 err.extensions = {**(err.extensions or {}), **ext}
+            cleaned.append(err)
+        result.errors = cleaned
+
+
+class AuditTrail(SchemaExtension):
+    """Appends the request's staff reads of personal data to the audit store once the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context.context
+        log = getattr(ctx, "audit", None)
+        if log is None or not log.reads:
+            return
+        from govgraph.datasources import audit as audit_ds
+        from govgraph.observability.logs import request_id
+
+        rows = log.rows(ctx, self.execution_context.operation_name, request_id.get())
+        log.reads.clear()
+        await audit_ds.append(ctx.stores.audit, rows)

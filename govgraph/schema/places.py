@@ -101,6 +101,96 @@ class AdministrativeUnit(relay.Node):
     ) -> Connection[Annotated[Citizen, strawberry.lazy("govgraph.schema.population")]] | None:
         return await resolve.residents(info, self.code, self.structure.name, first, after)
 
+    if TYPE_CHECKING:
+        from govgraph.schema.registry import CivilRegistration, RegisterType
+
+    @strawberry.field(
+        description="Civil registrations kept in this unit, newest first (registry store). For a current unit this "
+        "includes those registered in the legacy wards it was formed from."
+    )
+    async def civil_registrations(
+        self,
+        info: Info,
+        type: Annotated[
+            Annotated[RegisterType, strawberry.lazy("govgraph.schema.registry")] | None,
+            strawberry.argument(description="Only this kind of event."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[Annotated[CivilRegistration, strawberry.lazy("govgraph.schema.registry")]] | None:
+        from govgraph.resolvers import registry as r
+
+        return await r.unit_registrations(info, self.code, self.structure.name, type, first, after)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.environment import Station
+
+    @strawberry.field(description="Monitoring stations in this ward or commune, by code (environment store).")
+    async def stations(
+        self, info: Info
+    ) -> list[Annotated[Station, strawberry.lazy("govgraph.schema.environment")]] | None:
+        from govgraph.resolvers import environment as r
+
+        return await r.unit_stations(info, self.code, self.structure.name)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.complaints import Case, CaseKind
+
+    @strawberry.field(description="Complaints and denunciations handled in this unit, newest first (complaints store).")
+    async def cases(
+        self,
+        info: Info,
+        kind: Annotated[
+            Annotated[CaseKind, strawberry.lazy("govgraph.schema.complaints")] | None,
+            strawberry.argument(description="Only complaints or only denunciations."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[Annotated[Case, strawberry.lazy("govgraph.schema.complaints")]] | None:
+        from govgraph.resolvers import complaints as r
+
+        return await r.unit_cases(info, self.code, self.structure.name, kind, first, after)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.education import School
+
+    @strawberry.field(description="Schools in this ward or commune, by level and name (education store).")
+    async def schools(self, info: Info) -> list[Annotated[School, strawberry.lazy("govgraph.schema.education")]] | None:
+        from govgraph.resolvers import education as r
+
+        return await r.unit_schools(info, self.code, self.structure.name)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.services import Agency, DossierStatistics
+
+    @strawberry.field(description="Agencies of this ward or commune: its People's Committee (services store).")
+    async def agencies(self, info: Info) -> list[Annotated[Agency, strawberry.lazy("govgraph.schema.services")]] | None:
+        from govgraph.resolvers import services as r
+
+        return await r.unit_agencies(info, self.code, self.structure.name)
+
+    @strawberry.field(description="Dossiers handled by this ward's agencies: received, online, on time, overdue.")
+    async def dossier_statistics(
+        self,
+        info: Info,
+        month_from: Annotated[str | None, strawberry.argument(description="First month, 'YYYY-MM'.")] = None,
+        month_to: Annotated[str | None, strawberry.argument(description="Last month, 'YYYY-MM'.")] = None,
+    ) -> Annotated[DossierStatistics, strawberry.lazy("govgraph.schema.services")] | None:
+        from govgraph.resolvers import services as r
+
+        return await r.unit_statistics(info, self.code, self.structure.name, month_from, month_to)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.parking import ParkingFacility
+
+    @strawberry.field(description="Parking facilities in this ward or commune, by kind and code (parking store).")
+    async def parking_facilities(
+        self, info: Info
+    ) -> list[Annotated[ParkingFacility, strawberry.lazy("govgraph.schema.parking")]] | None:
+        from govgraph.resolvers import parking as r
+
+        return await r.unit_facilities(info, self.code, self.structure.name)
+
 
 @strawberry.type(description="Administrative units.")
 class PlacesQuery:

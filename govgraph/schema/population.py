@@ -11,7 +11,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import population as resolve
-from govgraph.schema.common import Connection, Sex, UserError
+from govgraph.schema.common import Connection, Sex, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -29,17 +29,23 @@ class IdentityDocumentType(Enum):
 @strawberry.type(description="An identity document a citizen holds or held (history is kept).")
 class IdentityDocument:
     type: IdentityDocumentType = strawberry.field(description="The kind of document.")
-    number: str = strawberry.field(description="The document number.")
-    issued_on: dt.date = strawberry.field(description="Date of issue.")
+    number: str | None = strawberry.field(description="The document number.")
+    issued_on: dt.date | None = strawberry.field(description="Date of issue.")
     issuer: str = strawberry.field(description="The issuing authority.")
     expires_on: dt.date | None = strawberry.field(description="Expiry date, if any.")
+    owner_pid: strawberry.Private[str]
+    owner_key: strawberry.Private[str]
+    owner_unit: strawberry.Private[str | None]
 
 
 @strawberry.type(description="An address: the administrative unit (code and structure) plus the text as written.")
 class Address:
-    text: str = strawberry.field(description="House number, lane, street and unit, as written.")
+    text: str | None = strawberry.field(description="House number, lane, street and unit, as written.")
     unit_code: strawberry.Private[str | None]
     unit_structure: strawberry.Private[str | None]
+    owner_pid: strawberry.Private[str]
+    owner_key: strawberry.Private[str]
+    owner_unit: strawberry.Private[str | None]
 
     @strawberry.field(description="The administrative unit the address was recorded in (in its own structure).")
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
@@ -61,15 +67,15 @@ class Parent:
 @strawberry.type(description="A person in the population register (công dân), keyed by the 12-digit personal ID.")
 class Citizen(relay.Node):
     key: relay.NodeID[str]
-    personal_id: str = strawberry.field(
+    personal_id: str | None = strawberry.field(
         description="12-digit personal ID number (số định danh cá nhân): province of birth registration, "
         "century and sex digit, birth year, serial."
     )
-    family_name: str = strawberry.field(description="Family name (họ), e.g. 'Nguyễn'.")
-    middle_name: str = strawberry.field(description="Middle name(s) (chữ đệm); may be empty.")
-    given_name: str = strawberry.field(description="Given name (tên).")
-    full_name: str = strawberry.field(description="Full name in Vietnamese order, as written (NFC).")
-    date_of_birth: dt.date = strawberry.field(description="Date of birth.")
+    family_name: str | None = strawberry.field(description="Family name (họ), e.g. 'Nguyễn'.")
+    middle_name: str | None = strawberry.field(description="Middle name(s) (chữ đệm); may be empty.")
+    given_name: str | None = strawberry.field(description="Given name (tên).")
+    full_name: str | None = strawberry.field(description="Full name in Vietnamese order, as written (NFC).")
+    date_of_birth: dt.date | None = strawberry.field(description="Date of birth.")
     sex: Sex = strawberry.field(description="Sex.")
     ethnicity: str = strawberry.field(description="Ethnicity (dân tộc), e.g. 'Kinh'.")
     nationality: str = strawberry.field(description="Nationality (quốc tịch).")
@@ -78,10 +84,18 @@ class Citizen(relay.Node):
     permanent_address: Address | None = strawberry.field(description="Permanent residence (thường trú).")
     temporary_address: Address | None = strawberry.field(description="Temporary residence (tạm trú), if any.")
 
+    unit_code: strawberry.Private[str | None]
+    """Current unit of permanent residence (for officers' jurisdiction)."""
+    pid: strawberry.Private[str]
+    """The personal ID, for internal joins (the `personalId` field is guarded)."""
+
     @classmethod
     def from_row(cls, r: Any) -> Citizen:
+        unit = r.permanent_unit_code if r.permanent_unit_structure == "Y2025_07" else None
         return cls(
-            key=r.pid,
+            key=r.node_key,
+            unit_code=unit,
+            pid=r.pid,
             personal_id=r.pid,
             family_name=r.family_name,
             middle_name=r.middle_name,
@@ -97,6 +111,9 @@ class Citizen(relay.Node):
                 text=r.permanent_address,
                 unit_code=r.permanent_unit_code,
                 unit_structure=r.permanent_unit_structure,
+                owner_pid=r.pid,
+                owner_key=r.node_key,
+                owner_unit=unit,
             )
             if r.permanent_address
             else None,
@@ -104,6 +121,9 @@ class Citizen(relay.Node):
                 text=r.temporary_address,
                 unit_code=r.temporary_unit_code,
                 unit_structure=r.temporary_unit_structure,
+                owner_pid=r.pid,
+                owner_key=r.node_key,
+                owner_unit=unit,
             )
             if r.temporary_address
             else None,
@@ -113,21 +133,101 @@ class Citizen(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: list[str], required: bool = False
     ) -> list[Citizen | None]:
-        return await resolve.citizens_by_pid(info, node_ids, required)
+        return await resolve.citizens_by_node_key(info, node_ids, required)
 
     @strawberry.field(description="Identity documents held, oldest first.")
-    async def identity_documents(self, info: Info) -> list[IdentityDocument]:
-        return await resolve.identity_documents(info, self.personal_id)
+    async def identity_documents(self, info: Info) -> list[IdentityDocument] | None:
+        return await resolve.identity_documents(info, self)
 
     @strawberry.field(description="Parents recorded in the household register.")
-    async def parents(self, info: Info) -> list[Parent]:
-        return await resolve.parents(info, self.personal_id)
+    async def parents(self, info: Info) -> list[Parent] | None:
+        return await resolve.parents(info, self.pid)
 
     @strawberry.field(description="Children recorded in the household register, oldest first.")
-    async def children(self, info: Info) -> list[Citizen]:
-        return await resolve.children(info, self.personal_id)
+    async def children(self, info: Info) -> list[Citizen] | None:
+        return await resolve.children(info, self.pid)
+
+    @strawberry.field(
+        description="Who read this person's data, when and why (staff reads of personal data, newest first), "
+        "from the audit store: the citizen's own data tracker."
+    )
+    async def access_log(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[AccessLogEntry] | None:
+        return await resolve.access_log(info, self.pid, first, after)
 
     # Cross-links to other stores: each is nullable, so one store being down nulls only its own fields.
+    if TYPE_CHECKING:
+        from govgraph.schema.parking import ParkingSession
+
+    @strawberry.field(
+        description="Parking sessions this citizen paid (iParking app, card, or SMS from their own number), "
+        "newest first (parking store)."
+    )
+    async def parking_sessions(
+        self,
+        info: Info,
+        last: Annotated[int, strawberry.argument(description="How many of the newest sessions (at most 100).")] = 20,
+    ) -> list[Annotated[ParkingSession, strawberry.lazy("govgraph.schema.parking")]] | None:
+        from govgraph.resolvers import parking as r
+
+        return await r.citizen_sessions(info, self.pid, last)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.services import Dossier
+
+    @strawberry.field(description="The citizen's own public-service dossiers (hồ sơ), newest first (services store).")
+    async def dossiers(
+        self, info: Info
+    ) -> list[Annotated[Dossier, strawberry.lazy("govgraph.schema.services")]] | None:
+        from govgraph.resolvers import services as r
+
+        return await r.citizen_dossiers(info, self.pid)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.education import Student
+
+    @strawberry.field(
+        description="The citizen's own student records (học sinh), newest school year first (education store). "
+        "A parent reaches their children's through `children { schoolRecords }`."
+    )
+    async def school_records(
+        self, info: Info
+    ) -> list[Annotated[Student, strawberry.lazy("govgraph.schema.education")]] | None:
+        from govgraph.resolvers import education as r
+
+        return await r.school_records(info, self.pid)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.complaints import Case
+
+    @strawberry.field(
+        description="Complaints (khiếu nại) this person filed or co-signed, oldest first (complaints store). "
+        "Never denunciations (tố cáo): a denouncer's identity is secret."
+    )
+    async def complaints(
+        self, info: Info
+    ) -> list[Annotated[Case, strawberry.lazy("govgraph.schema.complaints")]] | None:
+        from govgraph.resolvers import complaints as r
+
+        return await r.complaints_of(info, self.pid)
+
+    if TYPE_CHECKING:
+        from govgraph.schema.registry import CivilRegistration
+
+    @strawberry.field(
+        description="Every civil registration (birth, marriage, death) the citizen appears in, in any role, "
+        "oldest first (registry store)."
+    )
+    async def civil_registrations(
+        self, info: Info
+    ) -> list[Annotated[CivilRegistration, strawberry.lazy("govgraph.schema.registry")]] | None:
+        from govgraph.resolvers import registry as r
+
+        return await r.citizen_registrations(info, self.pid)
 
 
 @strawberry.enum(description="Orderings of the citizens list.")
@@ -204,3 +304,53 @@ class PopulationMutation:
         self, info: Info, input: Annotated[CitizenUpdateContactInput, strawberry.argument(description="The change.")]
     ) -> CitizenUpdateContactPayload:
         return await resolve.update_contact(info, input)
+
+
+@strawberry.type(description="One staff read of a person's personal data, from the append-only audit trail.")
+class AccessLogEntry:
+    at: dt.datetime = strawberry.field(description="When (Hanoi time).")
+    reader: str = strawberry.field(description="The staff account that read the data (token subject).")
+    reader_role: str = strawberry.field(description="The reader's role.")
+    reader_unit: str | None = strawberry.field(description="The reader's administrative unit, for officers.")
+    purpose: str = strawberry.field(description="The purpose the reader stated.")
+    record: str = strawberry.field(description="Which record was read (type and opaque key).")
+    fields: list[str] = strawberry.field(description="Which fields were read (`Type.field`).")
+    request_id: str | None = strawberry.field(description="The request id, to match the server's logs.")
+
+    @classmethod
+    def from_row(cls, r: Any) -> AccessLogEntry:
+        return cls(
+            at=local(r.at),  # type: ignore[arg-type]
+            reader=r.actor,
+            reader_role=r.actor_role,
+            reader_unit=r.actor_unit,
+            purpose=r.purpose,
+            record=r.record,
+            fields=r.fields.split(","),
+            request_id=r.request_id,
+        )
+
+
+@strawberry.input(description="Search the audit trail (admins).")
+class AuditFilterInput:
+    reader: str | None = strawberry.field(default=None, description="Reads by this staff account.")
+    subject_personal_id: str | None = strawberry.field(default=None, description="Reads of this person's data.")
+    since: dt.datetime | None = strawberry.field(default=None, description="At or after this time.")
+    until: dt.datetime | None = strawberry.field(default=None, description="At or before this time.")
+
+
+@strawberry.type(description="The caller's own records and the audit trail.")
+class AuditQuery:
+    @strawberry.field(description="The signed-in citizen's own record (null for staff tokens).")
+    async def me(self, info: Info) -> Citizen | None:
+        return await resolve.me(info)
+
+    @strawberry.field(description="Search the audit trail of personal-data reads. Admins only.")
+    async def audit_log(
+        self,
+        info: Info,
+        filter: Annotated[AuditFilterInput | None, strawberry.argument(description="Filters.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+    ) -> Connection[AccessLogEntry]:
+        return await resolve.audit_log(info, filter, first, after)

@@ -72,7 +72,8 @@ async def seed(ctx: SeedContext) -> None:
         temporary = rng.random() < 0.06
         tunit = rng.choice(g.current()) if temporary else None
         rows.append((
-            p.pid, p.name.family, p.name.middle, p.name.given, p.name.full, p.name.folded, p.dob, p.sex,
+            p.pid, f"{rng.getrandbits(64):016x}", p.name.family, p.name.middle, p.name.given, p.name.full,
+            p.name.folded, p.dob, p.sex,
             "Kinh" if rng.random() < 0.97 else rng.choice(["Tày", "Mường", "Thái", "Nùng", "Hoa"]),
             "Việt Nam", p.unit, CURRENT.value, p.address or street_address(rng, unit_name),
             tunit.code if tunit else None, CURRENT.value if tunit else None,
