@@ -95,9 +95,12 @@ def token(
 def schema(
     public: Annotated[bool, typer.Option(help="The public schema instead of the full one.")] = False,
 ) -> None:
-    """Print the SDL."""
+    """Print the SDL (of the full schema, or with --public of the anonymous one at /public/graphql)."""
     if public:
-        raise typer.BadParameter("the public schema is not built yet")
+        from govgraph.public import public_sdl
+
+        typer.echo(public_sdl(), nl=False)
+        return
     from govgraph.schema import sdl
 
     typer.echo(sdl(), nl=False)

@@ -30,6 +30,13 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = int(env.get(name, str(default)))
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server reads from its environment."""
@@ -56,6 +63,20 @@ class Settings:
     """GOVGRAPH_LOG_FORMAT: one JSON object per line (production default) or text (development default)."""
     log_level: str = "info"
     """GOVGRAPH_LOG_LEVEL of govgraph's, strawberry's and uvicorn's loggers (others stay at warning)."""
+    public_max_depth: int = 8
+    """GOVGRAPH_PUBLIC_MAX_DEPTH: deepest field nesting a /public/graphql operation may have."""
+    public_max_aliases: int = 10
+    """GOVGRAPH_PUBLIC_MAX_ALIASES: aliases per /public/graphql document (fragments counted)."""
+    public_max_tokens: int = 1000
+    """GOVGRAPH_PUBLIC_MAX_TOKENS: lexical tokens per /public/graphql document (GraphiQL's introspection fits)."""
+    public_max_page: int = 50
+    """GOVGRAPH_PUBLIC_MAX_PAGE: largest `first` of a public list."""
+    public_rate_limit: int = 60
+    """GOVGRAPH_PUBLIC_RATE_LIMIT: requests one client may make to /public/graphql per window (the burst)."""
+    public_rate_window: float = 60.0
+    """GOVGRAPH_PUBLIC_RATE_WINDOW: seconds in which a client's full allowance refills."""
+    trust_proxy: bool = False
+    """GOVGRAPH_TRUST_PROXY=1: the client is X-Forwarded-For's first address (only behind a proxy that sets it)."""
 
     def url_for(self, store: str) -> str:
         """The SQLAlchemy URL of a store: explicit, or a SQLite file under the data directory."""
@@ -97,4 +118,11 @@ class Settings:
             ws_queue=int(env.get("GOVGRAPH_WS_QUEUE", "256")),
             log_format=log_format,  # type: ignore[arg-type]
             log_level=env.get("GOVGRAPH_LOG_LEVEL", "info").lower(),
+            public_max_depth=_positive(env, "GOVGRAPH_PUBLIC_MAX_DEPTH", 8),
+            public_max_aliases=_positive(env, "GOVGRAPH_PUBLIC_MAX_ALIASES", 10),
+            public_max_tokens=_positive(env, "GOVGRAPH_PUBLIC_MAX_TOKENS", 1000),
+            public_max_page=_positive(env, "GOVGRAPH_PUBLIC_MAX_PAGE", 50),
+            public_rate_limit=_positive(env, "GOVGRAPH_PUBLIC_RATE_LIMIT", 60),
+            public_rate_window=float(env.get("GOVGRAPH_PUBLIC_RATE_WINDOW", "60")),
+            trust_proxy=_bool(env.get("GOVGRAPH_TRUST_PROXY")),
         )

@@ -30,6 +30,7 @@ from govgraph.config import Settings
 from govgraph.context import Context
 from govgraph.datasources.base import Stores
 from govgraph.events import EventBus, make_bus
+from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema
 
 log = logging.getLogger("govgraph")
@@ -186,6 +187,8 @@ def create_app(
 
     view = GovGraphView(stores, settings, bus, graphql_ide="graphiql" if settings.env == "development" else None)
     guarded = RequireToken(view, settings)
+    # The public schema: anonymous, queries only, its own (stricter) limits and a per-client rate limit.
+    public = RateLimited(PublicView(stores, settings, bus), settings)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -204,6 +207,7 @@ def create_app(
     routes: list[Route | WebSocketRoute] = [
         Route("/graphql", guarded, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
+        Route("/public/graphql", public, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         # Prometheus scrapes this; no token. Do not expose it publicly (block it at the proxy).
