@@ -26,9 +26,9 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
 MAX_DEPTH = int(os.environ.get("GOVGRAPH_MAX_DEPTH", "12"))
-MAX_ALIASES = int(os.environ.get("GOVGRAPH_MAX_ALIASES", "30"))
+MAX_ALIASES = int(os.environ.get("GOVGRAPH_MAX_ALIASES", "150"))
 MAX_TOKENS = int(os.environ.get("GOVGRAPH_MAX_TOKENS", "5000"))
-MAX_ROOT_FIELDS = int(os.environ.get("GOVGRAPH_MAX_ROOT_FIELDS", "15"))
+MAX_ROOT_FIELDS = int(os.environ.get("GOVGRAPH_MAX_ROOT_FIELDS", "120"))
 EXECUTION_TIMEOUT = float(os.environ.get("GOVGRAPH_EXECUTION_TIMEOUT", "10"))
 
 _CODES = [
