@@ -3,6 +3,14 @@
 DOMAIN.md §8. Tariffs are rows (Decision 44/2017/QĐ-UBND), not code; a session's fee is computed from its
 facility's tariff when it ends (``govgraph.domain.parking.parking_fee``). Availability is capacity minus open
 sessions, computed in SQL for many facilities in one statement.
+
+Source of truth for availability: the open sessions themselves (``ended_at IS NULL``), on the read side and the
+write side alike; there is no counter column to drift. Writes keep it within capacity under concurrency by
+serialising every start and end at one facility: on PostgreSQL the facility row is locked (``SELECT ... FOR
+UPDATE``) before the open sessions are counted (READ COMMITTED: the count, a new statement, then sees every
+change committed by the previous holder of the lock); on SQLite the write transaction itself is the lock
+(``BEGIN IMMEDIATE``). A plate is open at one facility at most: checked under the lock, and guaranteed across
+facilities by a partial unique index (``ux_sessions_open_plate``).
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from govgraph.datasources.base import (
@@ -137,6 +147,15 @@ Index(
     sqlite_where=sessions.c.ended_at.is_(None),
 )
 """Open sessions only (a partial index): availability counts them on every request."""
+
+Index(
+    "ux_sessions_open_plate",
+    sessions.c.plate,
+    unique=True,
+    postgresql_where=sessions.c.ended_at.is_(None),
+    sqlite_where=sessions.c.ended_at.is_(None),
+)
+"""A vehicle is parked in one place at a time: at most one open session per plate, city-wide."""
 
 FACILITY_COLUMNS = list(facilities.c)
 SESSION_COLUMNS = list(sessions.c)
@@ -429,3 +448,160 @@ class ParkingLoaders:
             for pid, found in index_many(rows, lambda r: r.payer_pid).items():
                 out[pid] = sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)
         return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes: starting and ending sessions, inside the caller's transaction (``Tx.conn``)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class PlateAlreadyParked(Exception):
+    """The partial unique index refused a second open session for a plate (a race across facilities)."""
+
+
+def _stored_time(conn: AsyncConnection, value: dt.datetime) -> dt.datetime:
+    """UTC; naive on SQLite, which keeps no offset (the read side reads naive values as UTC)."""
+    value = utc(value)
+    return value.replace(tzinfo=None) if conn.dialect.name == "sqlite" else value
+
+
+TARIFF_RULE_COLUMNS = [
+    tariffs.c[name]
+    for name in ("first_block_minutes", "first_block_price", "step_minutes", "step_price", "step_increment",
+                 "overnight_from", "overnight_to", "overnight_turns", "overnight_price", "daily_cap")
+]  # fmt: skip
+
+
+async def lock_facility(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    """The facility with its tariff (``tariff_class`` and the numbers ``tariff_rule`` reads), locked until the
+    transaction ends: PostgreSQL locks the facility row (FOR UPDATE); on SQLite the write transaction already
+    holds the database's write lock. Count open sessions only after this, in a new statement: on PostgreSQL a
+    statement's snapshot is taken when it starts, before it waits for the lock."""
+    f, t = facilities.c, tariffs.c
+    columns: list[Any] = [f.code, f.kind, f.capacity, f.unit_code, f.tariff_code, t.vehicle_class.label("tariff_class")]
+    stmt = (
+        select(*columns, *TARIFF_RULE_COLUMNS)
+        .select_from(facilities.join(tariffs, t.code == f.tariff_code))
+        .where(f.code == code)
+    )
+    if conn.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=facilities)
+    return (await conn.execute(stmt)).first()
+
+
+def _occupied(code: str) -> Any:
+    s = sessions.c
+    return select(func.count()).where(s.facility_code == code, s.ended_at.is_(None)).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class StartState:
+    """What a start at a locked facility depends on, read in one statement."""
+
+    occupied: int
+    parked_at: str | None
+    """The facility where the plate is parked now, if anywhere."""
+    parked_since: dt.datetime | None
+    left_at: dt.datetime | None
+    """The latest end of the plate's sessions that ended after the reported start (an overlap)."""
+    spot: str | None
+    """With a spot number: 'MISSING', 'TAKEN' or 'FREE'."""
+
+
+async def start_state(
+    conn: AsyncConnection, code: str, plate: str, started_at: dt.datetime, spot_number: int | None
+) -> StartState:
+    """Open sessions at the facility, the plate's open session anywhere, its stays overlapping the reported
+    start, and the state of the space: one statement (call it after ``lock_facility``)."""
+    s, sp = sessions.c, spots.c
+    of_plate = select(s.facility_code, s.started_at).where(s.plate == plate, s.ended_at.is_(None)).limit(1)
+    columns: list[Any] = [
+        _occupied(code).label("occupied"),
+        of_plate.with_only_columns(s.facility_code).scalar_subquery().label("parked_at"),
+        of_plate.with_only_columns(s.started_at).scalar_subquery().label("parked_since"),
+        select(func.max(s.ended_at))
+        .where(s.plate == plate, s.ended_at > _stored_time(conn, started_at))
+        .scalar_subquery()
+        .label("left_at"),
+    ]
+    if spot_number is not None:
+        exists = select(sp.number).where(sp.facility_code == code, sp.number == spot_number).exists()
+        taken = select(s.id).where(s.facility_code == code, s.spot_number == spot_number, s.ended_at.is_(None)).exists()
+        columns.append(case((~exists, "MISSING"), (taken, "TAKEN"), else_="FREE").label("spot"))
+    row = (await conn.execute(select(*columns))).one()
+    return StartState(
+        occupied=int(row.occupied),
+        parked_at=row.parked_at,
+        parked_since=utc(row.parked_since) if row.parked_since is not None else None,
+        left_at=utc(row.left_at) if row.left_at is not None else None,
+        spot=row.spot if spot_number is not None else None,
+    )
+
+
+async def insert_session(
+    conn: AsyncConnection,
+    *,
+    plate: str,
+    vehicle_class: str,
+    facility_code: str,
+    spot_number: int | None,
+    started_at: dt.datetime,
+    channel: str,
+    payer_pid: str | None,
+) -> int:
+    """A new open session; its id. Raises PlateAlreadyParked if the plate is open elsewhere (unique index)."""
+    stmt = (
+        sessions.insert()
+        .values(
+            plate=plate,
+            vehicle_class=vehicle_class,
+            facility_code=facility_code,
+            spot_number=spot_number,
+            started_at=_stored_time(conn, started_at),
+            ended_at=None,
+            channel=channel,
+            amount_vnd=None,
+            payer_pid=payer_pid,
+        )
+        .returning(sessions.c.id)
+    )
+    try:
+        return int((await conn.execute(stmt)).scalar_one())
+    except IntegrityError as exc:
+        if "ux_sessions_open_plate" in str(exc.orig) or "sessions.plate" in str(exc.orig):
+            raise PlateAlreadyParked(plate) from exc
+        raise
+
+
+async def session_row(conn: AsyncConnection, session_id: int) -> Row[Any] | None:
+    return (await conn.execute(select(*SESSION_COLUMNS).where(sessions.c.id == session_id))).first()
+
+
+async def session_and_occupied(conn: AsyncConnection, session_id: int, code: str) -> Row[Any] | None:
+    """The session as it is now, with the facility's open sessions (``occupied``): call after ``lock_facility``."""
+    columns: list[Any] = [*SESSION_COLUMNS, _occupied(code).label("occupied")]
+    stmt = select(*columns).where(sessions.c.id == session_id)
+    return (await conn.execute(stmt)).first()
+
+
+async def latest_session_at(conn: AsyncConnection, plate: str, facility_code: str) -> Row[Any] | None:
+    """The plate's open session at the facility, or else its latest ended one there."""
+    s = sessions.c
+    stmt = (
+        select(*SESSION_COLUMNS)
+        .where(s.plate == plate, s.facility_code == facility_code)
+        .order_by(s.ended_at.is_not(None), s.started_at.desc(), s.id.desc())
+        .limit(1)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def end_session(conn: AsyncConnection, session_id: int, ended_at: dt.datetime, amount_vnd: int) -> bool:
+    """Close an open session with its fee; False if it was no longer open (ended by someone else meanwhile)."""
+    s = sessions.c
+    result = await conn.execute(
+        sessions.update()
+        .where(s.id == session_id, s.ended_at.is_(None))
+        .values(ended_at=_stored_time(conn, ended_at), amount_vnd=amount_vnd)
+    )
+    return bool(result.rowcount)

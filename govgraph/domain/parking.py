@@ -24,6 +24,14 @@ Fees (Decision 44/2017/QĐ-UBND, from 1 Jan 2018; the tariff itself is data, see
 
     ``daily_cap`` (motorbikes' "day and night" price): the fee never exceeds the cap times the number of
     started 24-hour periods.
+
+Sessions reported by meters and the app (the write side)
+    A start may be reported late by a meter that batches its reports, by at most ``MAX_START_DELAY`` (15
+    minutes): an older start would claim a space in the past, when the facility may have been full. A start or
+    an end may not be in the future (``CLOCK_SKEW``, one minute, is tolerated). An end may be reported any time
+    later (a forgotten session closed with its real departure time), never before its start. Times must carry
+    their offset. A facility's spaces and tariff are for one vehicle class (all seeded facilities: cars), so a
+    session's vehicle class must be the facility's, and the plate's kind (car or motorbike plate) must agree.
 """
 
 from __future__ import annotations
@@ -197,3 +205,39 @@ def parking_fee(rule: TariffRule, started_at: dt.datetime, ended_at: dt.datetime
         days = max(1, -(-_minutes(end - start) // 1440))
         fee = min(fee, rule.daily_cap * days)
     return fee
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reported times and vehicle classes of sessions (mutations)
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_START_DELAY = dt.timedelta(minutes=15)
+"""How late a meter may report a start (it batches its reports)."""
+CLOCK_SKEW = dt.timedelta(minutes=1)
+"""How far in the future a reported time may be, for devices whose clocks run a little fast."""
+
+PLATE_FORMATS = "cars 29A-123.45 (also 29A-1234, 29LD-123.45), motorbikes 29-B1 123.45"
+"""The accepted plate formats, for error messages."""
+
+
+def reported_time_problem(value: dt.datetime, now: dt.datetime, *, max_age: dt.timedelta | None) -> str | None:
+    """Why a reported start or end time is not acceptable, or None: it needs an offset, must not be in the
+    future (beyond the clock skew) and, with ``max_age``, must not be older than that."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return "Give the time with its offset, e.g. 2025-03-03T10:00:00+07:00"
+    if value > now + CLOCK_SKEW:
+        return "The time is in the future"
+    if max_age is not None and value < now - max_age:
+        minutes = int(max_age.total_seconds() // 60)
+        return f"A start may be reported at most {minutes} minutes late"
+    return None
+
+
+def vehicle_class_problem(plate: Plate, vehicle_class: str, facility_class: str) -> str | None:
+    """Why a vehicle of this class with this plate cannot park at a facility for ``facility_class``, or None."""
+    plate_class = "MOTORBIKE" if plate.vehicle_class == "MOTORBIKE" else "CAR"
+    if vehicle_class != plate_class:
+        return f"{plate.text} is a {plate_class.lower()} plate, not a {vehicle_class.lower()}'s"
+    if vehicle_class != facility_class:
+        return f"This facility's spaces and tariff are for {facility_class.lower()}s, not {vehicle_class.lower()}s"
+    return None

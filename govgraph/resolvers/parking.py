@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from strawberry.relay import from_base64
+
+from govgraph.auth.identity import Role
+from govgraph.auth.roles import Forbidden, require, require_self, require_unit
 from govgraph.context import Info
 from govgraph.datasources import parking as ds
+from govgraph.datasources.base import Store
 from govgraph.datasources.places import CURRENT, gazetteer
-from govgraph.domain.parking import parking_fee, parse_plate
+from govgraph.domain import parking as rules
+from govgraph.domain.identity import InvalidPersonalId, parse_personal_id
+from govgraph.domain.parking import InvalidPlate, Plate, parking_fee, parse_plate
+from govgraph.events import Event
+from govgraph.resolvers.live import follow
+from govgraph.resolvers.mutation import Outcome, Tx, UserInputError, run_mutation
 from govgraph.schema import common
 from govgraph.schema import parking as types
 from govgraph.schema import places as places_types
@@ -206,3 +220,273 @@ async def citizen_sessions(info: Info, pid: str, last: int) -> list[types.Parkin
         return []
     rows = await info.context.loaders.parking.sessions_by_payer(last).load(pid)
     return [types.ParkingSession.from_row(r) for r in rows]
+
+
+# Mutations --------------------------------------------------------------------------------------------------
+
+WRITERS = (Role.DEVICE, Role.CITIZEN, Role.OFFICER)
+"""Who may start and end sessions: meters and the iParking gateway, citizens through the app (their own
+sessions), parking officers (attendants' desk), and admins. Operators read only."""
+CITIZEN_CHANNELS = frozenset({"APP", "CARD"})
+"""A citizen reports through the app: paid in the app or with a card registered in it."""
+
+
+_sqlite_writers: weakref.WeakKeyDictionary[Store, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def _write(info: Info, operation: str, data: Any, work: Callable[[Tx], Awaitable[str]]) -> Outcome:
+    """``run_mutation`` on the parking store. On SQLite, this process's writers queue first-come first-served
+    on an asyncio lock: SQLite has one writer at a time anyway, and waiting here is fair and cheap, where
+    waiting in SQLite's busy handler (it polls with growing sleeps) lets a meter's request starve for seconds
+    under a burst of arrivals. PostgreSQL writers go straight in (the facility row lock orders them)."""
+    store = info.context.stores["parking"]
+    lock = contextlib.nullcontext() if not store.is_sqlite else _sqlite_writers.setdefault(store, asyncio.Lock())
+    async with lock:
+        return await run_mutation(info, store="parking", operation=operation, input=data, work=work)
+
+
+def _plate(value: str, field: str = "plate") -> Plate:
+    try:
+        return parse_plate(value)
+    except InvalidPlate as exc:
+        raise UserInputError(f"{exc}. Accepted formats: {rules.PLATE_FORMATS}", ["input", field]) from exc
+
+
+def _session_key(value: str) -> int:
+    """A session's global ID (``ParkingSession:<n>`` in base64) or its number."""
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        type_name, key = from_base64(text)
+    except ValueError:
+        type_name, key = "", ""
+    if type_name != "ParkingSession" or not key.isdigit():
+        raise UserInputError("Not the ID of a parking session", ["input", "sessionId"])
+    return int(key)
+
+
+def _availability_event(tx: Tx, fac: Any, occupied: int) -> None:
+    tx.emit(
+        "parking.availability.changed",
+        facility_code=fac.code,
+        unit_code=fac.unit_code,
+        capacity=fac.capacity,
+        occupied=occupied,
+        free=max(0, fac.capacity - occupied),
+    )
+
+
+async def _payload_session(info: Info, key: str | None) -> types.ParkingSession | None:
+    if key is None:
+        return None
+    info.context.reset_loaders()  # the payload shows the committed state, not rows cached earlier in this request
+    return await session_by_id(info, int(key))
+
+
+async def session_start(info: Info, data: types.ParkingSessionStartInput) -> types.ParkingSessionStartPayload:
+    principal = info.context.principal
+    require(principal, *WRITERS, domain="parking")
+    payer_pid = data.payer_personal_id
+    if principal.role == Role.CITIZEN:
+        if data.channel.name not in CITIZEN_CHANNELS:
+            raise Forbidden("A citizen starts sessions through the app (channel APP or CARD)")
+        if payer_pid is not None:
+            require_self(principal, payer_pid)
+        payer_pid = principal.subject
+
+    async def work(tx: Tx) -> str:
+        errors: list[common.UserError] = []
+        plate: Plate | None = None
+        try:
+            plate = _plate(data.plate)
+        except UserInputError as exc:
+            errors += exc.errors
+        if payer_pid is not None:
+            try:
+                parse_personal_id(payer_pid)
+            except InvalidPersonalId as exc:
+                errors.append(common.UserError(field=["input", "payerPersonalId"], message=str(exc), code="INVALID"))
+        if data.spot_number is not None and data.spot_number < 1:
+            errors.append(
+                common.UserError(field=["input", "spotNumber"], message="Spaces are numbered from 1", code="INVALID")
+            )
+        started_at = data.started_at or tx.now
+        problem = rules.reported_time_problem(started_at, tx.now, max_age=rules.MAX_START_DELAY)
+        if problem:
+            errors.append(common.UserError(field=["input", "startedAt"], message=problem, code="INVALID"))
+        if errors or plate is None:
+            raise UserInputError.many(errors)
+
+        fac = await ds.lock_facility(tx.conn, data.facility_code)
+        if fac is None:
+            raise UserInputError("No parking facility has this code", ["input", "facilityCode"], "NOT_FOUND")
+        require_unit(principal, fac.unit_code)
+        problem = rules.vehicle_class_problem(plate, data.vehicle_class.name, fac.tariff_class)
+        if problem:
+            raise UserInputError(problem, ["input", "vehicleClass"], "VEHICLE_CLASS_NOT_ACCEPTED")
+        if data.spot_number is not None and fac.kind != "STREET_IPARKING":
+            raise UserInputError(
+                "Only street points have numbered spaces", ["input", "spotNumber"], "SPOT_NOT_APPLICABLE"
+            )
+        state = await ds.start_state(tx.conn, fac.code, plate.text, started_at, data.spot_number)
+        if state.parked_at is not None:
+            since = local_time(state.parked_since or tx.now)
+            raise UserInputError(
+                f"{plate.text} is already parked at {state.parked_at} (since {since})",
+                ["input", "plate"],
+                "PLATE_ALREADY_PARKED",
+            )
+        if state.left_at is not None:
+            raise UserInputError(
+                f"{plate.text} was still parked elsewhere until {local_time(state.left_at)}",
+                ["input", "startedAt"],
+                "OVERLAPS_PREVIOUS_SESSION",
+            )
+        if state.occupied >= fac.capacity:
+            raise UserInputError(
+                f"{fac.code} is full: {state.occupied} of {fac.capacity} spaces taken", ["input", "facilityCode"],
+                "FACILITY_FULL",
+            )  # fmt: skip
+        if state.spot == "MISSING":
+            raise UserInputError(
+                f"{fac.code} has no space {data.spot_number} (1-{fac.capacity})", ["input", "spotNumber"], "NOT_FOUND"
+            )
+        if state.spot == "TAKEN":
+            raise UserInputError(f"Space {data.spot_number} is taken", ["input", "spotNumber"], "SPOT_TAKEN")
+        try:
+            session_id = await ds.insert_session(
+                tx.conn,
+                plate=plate.text,
+                vehicle_class=data.vehicle_class.name,
+                facility_code=fac.code,
+                spot_number=data.spot_number,
+                started_at=started_at,
+                channel=data.channel.name,
+                payer_pid=payer_pid,
+            )
+        except ds.PlateAlreadyParked as exc:
+            raise UserInputError(
+                f"{plate.text} is already parked elsewhere", ["input", "plate"], "PLATE_ALREADY_PARKED"
+            ) from exc
+        tx.emit(
+            "parking.session.started",
+            session_id=session_id,
+            facility_code=fac.code,
+            unit_code=fac.unit_code,
+            plate=plate.text,
+            spot_number=data.spot_number,
+            channel=data.channel.name,
+            payer_pid=payer_pid,
+            started_at=ds.utc(started_at).isoformat(),
+        )
+        _availability_event(tx, fac, state.occupied + 1)
+        return str(session_id)
+
+    outcome = await _write(info, "parkingSessionStart", data, work)
+    return types.ParkingSessionStartPayload(
+        session=await _payload_session(info, outcome.key), user_errors=outcome.errors
+    )
+
+
+async def session_end(info: Info, data: types.ParkingSessionEndInput) -> types.ParkingSessionEndPayload:
+    principal = info.context.principal
+    require(principal, *WRITERS, domain="parking")
+
+    async def work(tx: Tx) -> str:
+        by_id = data.session_id is not None
+        if by_id == (data.plate is not None or data.facility_code is not None):
+            raise UserInputError("Give either sessionId, or plate and facilityCode", ["input", "sessionId"], "INVALID")
+        errors: list[common.UserError] = []
+        if not by_id and (data.plate is None or data.facility_code is None):
+            missing = "plate" if data.plate is None else "facilityCode"
+            errors.append(
+                common.UserError(field=["input", missing], message="Give both plate and facilityCode", code="INVALID")
+            )
+        ended_at = data.ended_at or tx.now
+        problem = rules.reported_time_problem(ended_at, tx.now, max_age=None)
+        if problem:
+            errors.append(common.UserError(field=["input", "endedAt"], message=problem, code="INVALID"))
+        try:
+            key = _session_key(data.session_id) if data.session_id is not None else None
+            plate = _plate(data.plate) if data.plate is not None else None
+        except UserInputError as exc:
+            raise UserInputError.many(exc.errors + errors) from exc
+        if errors:
+            raise UserInputError.many(errors)
+
+        if key is not None:
+            found = await ds.session_row(tx.conn, key)
+            if found is None:
+                raise UserInputError("No parking session has this ID", ["input", "sessionId"], "NOT_FOUND")
+        elif plate is not None and data.facility_code is not None:
+            found = await ds.latest_session_at(tx.conn, plate.text, data.facility_code)
+            if found is None:
+                raise UserInputError(
+                    f"{plate.text} has no session at {data.facility_code}", ["input", "plate"], "NOT_FOUND"
+                )
+        else:
+            raise UserInputError("Give either sessionId, or plate and facilityCode", ["input", "sessionId"])
+        fac = await ds.lock_facility(tx.conn, found.facility_code)
+        if fac is None:
+            raise LookupError(f"parking facility {found.facility_code!r} disappeared")
+        require_unit(principal, fac.unit_code)
+        if principal.role == Role.CITIZEN and found.payer_pid != principal.subject:
+            raise Forbidden("A citizen may end only sessions they pay for")
+        row = await ds.session_and_occupied(tx.conn, found.id, fac.code)  # again, under the lock
+        if row is None or row.ended_at is not None:
+            ended = local_time(row.ended_at) if row is not None and row.ended_at is not None else "just now"
+            raise UserInputError(
+                f"The session is ENDED (at {ended}); only an OPEN session can end", ["input", "sessionId"],
+                "INVALID_TRANSITION",
+            )  # fmt: skip
+        started_at = ds.utc(row.started_at)
+        if ds.utc(ended_at) < started_at:
+            raise UserInputError(
+                f"The session started at {local_time(started_at)}: it cannot end before", ["input", "endedAt"],
+                "ENDS_BEFORE_START",
+            )  # fmt: skip
+        amount = parking_fee(ds.tariff_rule(fac), started_at, ended_at)
+        if not await ds.end_session(tx.conn, row.id, ended_at, amount):
+            raise UserInputError(
+                "The session is ENDED; only an OPEN session can end", ["input", "sessionId"], "INVALID_TRANSITION"
+            )
+        occupied = int(row.occupied) - 1
+        tx.emit(
+            "parking.session.ended",
+            session_id=row.id,
+            facility_code=fac.code,
+            unit_code=fac.unit_code,
+            plate=row.plate,
+            spot_number=row.spot_number,
+            payer_pid=row.payer_pid,
+            started_at=started_at.isoformat(),
+            ended_at=ds.utc(ended_at).isoformat(),
+            amount_vnd=amount,
+        )
+        _availability_event(tx, fac, occupied)
+        return str(row.id)
+
+    outcome = await _write(info, "parkingSessionEnd", data, work)
+    return types.ParkingSessionEndPayload(session=await _payload_session(info, outcome.key), user_errors=outcome.errors)
+
+
+# Subscriptions ----------------------------------------------------------------------------------------------
+
+
+async def follow_availability(
+    info: Info, facility_code: str | None, unit_code: str | None
+) -> AsyncIterator[types.ParkingFacility]:
+    """Each committed start or end at a matching facility: the facility, reloaded (its availability fresh)."""
+    require(info.context.principal, *Role)  # any signed-in role: availability is public information
+
+    def match(event: Event) -> bool:
+        p = event.payload
+        return (facility_code is None or p.get("facility_code") == facility_code) and (
+            unit_code is None or p.get("unit_code") == unit_code
+        )
+
+    async for event in follow(info, ["parking.availability.changed"], match):
+        found = await facility(info, event.payload["facility_code"])
+        if found is not None:
+            yield found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import parking as resolve
-from govgraph.schema.common import Connection, local
+from govgraph.schema.common import Connection, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -390,3 +391,118 @@ class ParkingQuery:
     @strawberry.field(description="Every parking price list, by vehicle class.")
     async def parking_tariffs(self, info: Info) -> list[Tariff] | None:
         return await resolve.tariffs(info)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mutations and subscriptions
+# ---------------------------------------------------------------------------------------------------------
+
+IDEMPOTENCY = "Client-chosen key (1-200 characters): a retry with the same key returns the first result."
+
+
+@strawberry.input(description="A vehicle arrives: open a parking session (lượt gửi xe) at a facility.")
+class ParkingSessionStartInput:
+    facility_code: str = strawberry.field(description="Where it parks, e.g. 'IPK-THD-01'.")
+    plate: str = strawberry.field(
+        description="Number plate in any common spelling ('30e12345', '29-B1 123.45'); stored in canonical form. "
+        "Accepted: cars 29A-123.45 (also 29A-1234, 29LD-123.45), motorbikes 29-B1 123.45."
+    )
+    vehicle_class: ParkingVehicleClass = strawberry.field(
+        description="Class of the vehicle: must agree with the plate and with the facility's spaces and tariff."
+    )
+    channel: ParkingPaymentChannel = strawberry.field(
+        description="How it is paid. Citizens report through the app: APP or CARD."
+    )
+    spot_number: int | None = strawberry.field(
+        default=None, description="Street points only: the numbered space taken; it must be free."
+    )
+    payer_personal_id: str | None = strawberry.field(
+        default=None,
+        description="Personal ID (12 digits) of the payer when known. A citizen pays for themselves: theirs, or "
+        "left out.",
+    )
+    started_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description="Arrival, with offset, for meters that batch their reports: not in the future, at most 15 "
+        "minutes ago. Default: now.",
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
+
+
+@strawberry.type(description="Result of parkingSessionStart.")
+class ParkingSessionStartPayload:
+    session: ParkingSession | None = strawberry.field(description="The open session (null if refused).")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the start was refused: INVALID, NOT_FOUND, FACILITY_FULL, PLATE_ALREADY_PARKED, "
+        "SPOT_TAKEN, SPOT_NOT_APPLICABLE, VEHICLE_CLASS_NOT_ACCEPTED, OVERLAPS_PREVIOUS_SESSION."
+    )
+
+
+@strawberry.input(
+    description="A vehicle leaves: close its session, charged from the facility's tariff. Name the session by "
+    "`sessionId`, or by `plate` and `facilityCode`."
+)
+class ParkingSessionEndInput:
+    session_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The session's global ID (or its number)."
+    )
+    plate: str | None = strawberry.field(default=None, description="With `facilityCode`: the plate parked there.")
+    facility_code: str | None = strawberry.field(default=None, description="With `plate`: where it is parked.")
+    ended_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description="Departure, with offset: not in the future, not before the arrival; may be reported late. "
+        "Default: now.",
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
+
+
+@strawberry.type(description="Result of parkingSessionEnd.")
+class ParkingSessionEndPayload:
+    session: ParkingSession | None = strawberry.field(description="The ended session with its fee (null if refused).")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the end was refused: INVALID, NOT_FOUND, INVALID_TRANSITION (it already ended), "
+        "ENDS_BEFORE_START."
+    )
+
+
+@strawberry.type(description="Parking sessions: arrivals and departures.")
+class ParkingMutation:
+    @strawberry.mutation(
+        description="Open a session: the plate is checked and normalised, may be parked nowhere else, and the "
+        "facility must have a free space (FACILITY_FULL otherwise; availability never goes below zero). "
+        "Allowed: devices (meters, the iParking gateway), citizens through the app (APP or CARD, paying "
+        "themselves), officers with the parking domain in their unit, admins."
+    )
+    async def parking_session_start(
+        self, info: Info, input: Annotated[ParkingSessionStartInput, strawberry.argument(description="The arrival.")]
+    ) -> ParkingSessionStartPayload:
+        return await resolve.session_start(info, input)
+
+    @strawberry.mutation(
+        description="Close a session and charge it from the facility's tariff (first turn, progressive hours, "
+        "the overnight rule); the space is freed. Ending an ended session is a userError (INVALID_TRANSITION); "
+        "retry safely with an idempotency key. Allowed: devices, citizens (sessions they pay for), officers "
+        "with the parking domain in their unit, admins."
+    )
+    async def parking_session_end(
+        self, info: Info, input: Annotated[ParkingSessionEndInput, strawberry.argument(description="The departure.")]
+    ) -> ParkingSessionEndPayload:
+        return await resolve.session_end(info, input)
+
+
+@strawberry.type(description="Live parking data (availability is public: any signed-in role may subscribe).")
+class ParkingSubscription:
+    @strawberry.subscription(
+        description="A facility each time a vehicle arrives or leaves (a committed parkingSessionStart or "
+        "parkingSessionEnd), reloaded with its availability. Allowed: any signed-in role."
+    )
+    async def parking_availability_changed(
+        self,
+        info: Info,
+        facility_code: Annotated[str | None, strawberry.argument(description="Only this facility.")] = None,
+        unit_code: Annotated[
+            str | None, strawberry.argument(description="Only facilities in this ward or commune (2025-07 code).")
+        ] = None,
+    ) -> AsyncGenerator[ParkingFacility, None]:
+        async for item in resolve.follow_availability(info, facility_code, unit_code):
+            yield item
