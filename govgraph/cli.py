@@ -85,10 +85,13 @@ def token(
     school: Annotated[str | None, typer.Option(help="A teacher's school code.")] = None,
     domain: Annotated[list[str] | None, typer.Option(help="Store an officer works in (repeatable).")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+    purpose: Annotated[
+        str | None, typer.Option(help="Standing purpose for staff reads of personal data (else send X-Purpose).")
+    ] = None,
 ) -> None:
     """Print a signed development JWT for the configured key."""
     settings = Settings.from_env()
-    typer.echo(mint_token(settings, role, subject, unit, school, tuple(domain or ()), ttl))
+    typer.echo(mint_token(settings, role, subject, unit, school, tuple(domain or ()), ttl, purpose=purpose))
 
 
 @app.command()

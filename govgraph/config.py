@@ -37,6 +37,13 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _public_key(env: dict[str, str]) -> str | None:
+    if env.get("GOVGRAPH_JWT_PUBLIC_KEY"):
+        return env["GOVGRAPH_JWT_PUBLIC_KEY"]
+    path = env.get("GOVGRAPH_JWT_PUBLIC_KEY_FILE")
+    return Path(path).read_text(encoding="utf-8") if path else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server reads from its environment."""
@@ -47,6 +54,10 @@ class Settings:
     jwt_secret: str = DEV_JWT_SECRET
     jwt_audience: str = JWT_AUDIENCE
     jwt_issuer: str = JWT_ISSUER
+    jwt_public_key: str | None = None
+    """GOVGRAPH_JWT_PUBLIC_KEY (PEM) or GOVGRAPH_JWT_PUBLIC_KEY_FILE: verify RS256/ES256 tokens with it."""
+    jwks_url: str | None = None
+    """GOVGRAPH_JWKS_URL: the identity provider's JSON Web Key Set (RS256/ES256, keys chosen by `kid`)."""
     env: Environment = "development"
     query_stats: bool = False
     store_timeout: float = 5.0
@@ -87,18 +98,26 @@ class Settings:
     @property
     def embedded(self) -> bool:
         """True when every store is the embedded SQLite default."""
-        return all(self.url_for(s).startswith("sqlite") for s in STORES)
+        return all(self.url_for(s).startswith("sqlite") for s in (*STORES, "audit"))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        urls = {s: env[f"GOVGRAPH_{s.upper()}_URL"] for s in STORES if env.get(f"GOVGRAPH_{s.upper()}_URL")}
+        urls = {
+            s: env[f"GOVGRAPH_{s.upper()}_URL"] for s in (*STORES, "audit") if env.get(f"GOVGRAPH_{s.upper()}_URL")
+        }
         mode = env.get("GOVGRAPH_ENV", "development")
         if mode not in ("development", "production"):
             raise ValueError(f"GOVGRAPH_ENV must be 'development' or 'production', not {mode!r}")
         secret = env.get("GOVGRAPH_JWT_SECRET") or DEV_JWT_SECRET
-        if mode == "production" and secret == DEV_JWT_SECRET:
-            raise ValueError("GOVGRAPH_JWT_SECRET must be set in production (the development secret is public)")
+        asymmetric = env.get("GOVGRAPH_JWKS_URL") or env.get("GOVGRAPH_JWT_PUBLIC_KEY") or env.get(
+            "GOVGRAPH_JWT_PUBLIC_KEY_FILE"
+        )
+        if mode == "production" and secret == DEV_JWT_SECRET and not asymmetric:
+            raise ValueError(
+                "In production set GOVGRAPH_JWKS_URL, GOVGRAPH_JWT_PUBLIC_KEY(_FILE) or GOVGRAPH_JWT_SECRET "
+                "(the development secret is public)"
+            )
         log_format = env.get("GOVGRAPH_LOG_FORMAT") or ("json" if mode == "production" else "text")
         if log_format not in ("json", "text"):
             raise ValueError(f"GOVGRAPH_LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
@@ -109,6 +128,8 @@ class Settings:
             jwt_secret=secret,
             jwt_audience=env.get("GOVGRAPH_JWT_AUDIENCE", JWT_AUDIENCE),
             jwt_issuer=env.get("GOVGRAPH_JWT_ISSUER", JWT_ISSUER),
+            jwt_public_key=_public_key(env),
+            jwks_url=env.get("GOVGRAPH_JWKS_URL") or None,
             env=mode,  # type: ignore[arg-type]
             query_stats=_bool(env.get("GOVGRAPH_QUERY_STATS")),
             store_timeout=float(env.get("GOVGRAPH_STORE_TIMEOUT", "5")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import jwt
@@ -52,13 +53,39 @@ class Principal:
         return (now or dt.datetime.now(dt.UTC)) > self.expires_at + CLOCK_SKEW
 
 
+ASYMMETRIC = ["RS256", "ES256"]
+
+
+@cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # Keys are cached (and refetched for an unknown `kid`) by PyJWKClient.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+
+
+def _key_and_algorithms(token: str, settings: Settings) -> tuple[Any, list[str]]:
+    """JWKS (production identity provider), else a configured public key, else the HS256 secret."""
+    if settings.jwks_url:
+        try:
+            return _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key, ASYMMETRIC
+        except jwt.PyJWKClientConnectionError as exc:
+            raise AuthError("The identity provider's keys could not be fetched") from exc
+        except jwt.PyJWKClientError as exc:
+            raise AuthError("The token's signing key is not in the identity provider's key set") from exc
+        except jwt.DecodeError as exc:
+            raise AuthError("The token is malformed") from exc
+    if settings.jwt_public_key:
+        return settings.jwt_public_key, ASYMMETRIC
+    return settings.jwt_secret, ["HS256"]
+
+
 def verify_token(token: str, settings: Settings) -> Principal:
     """Verify signature, expiry (with clock skew), audience and issuer; return the principal."""
+    key, algorithms = _key_and_algorithms(token, settings)
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=["HS256"],
+            key,
+            algorithms=algorithms,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             leeway=CLOCK_SKEW,
@@ -74,6 +101,8 @@ def verify_token(token: str, settings: Settings) -> Principal:
         raise AuthError(f"The token lacks the {exc.claim!r} claim") from exc
     except jwt.InvalidSignatureError as exc:
         raise AuthError("The token's signature is not valid") from exc
+    except jwt.InvalidAlgorithmError as exc:
+        raise AuthError("The token's signing algorithm is not accepted") from exc
     except jwt.PyJWTError as exc:
         raise AuthError("The token is malformed") from exc
     try:
