@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
 import strawberry
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from govgraph.datasources.population import PopulationLoaders
     from govgraph.datasources.registry import RegistryLoaders
     from govgraph.datasources.services import ServicesLoaders
+
+
+T = TypeVar("T")
 
 
 class Loaders:
@@ -107,6 +111,18 @@ class Context:
     def reset_loaders(self) -> None:
         """Fresh loaders (and caches): once per subscription event, so nothing is served stale or shared."""
         self.__dict__.pop("loaders", None)
+        self.__dict__.pop("_scoped", None)
+
+    @cached_property
+    def _scoped(self) -> dict[str, Any]:
+        return {}
+
+    def scoped_loader(self, name: str, make: Callable[[], T]) -> T:
+        """A loader that depends on who is asking (row scope), built once per request (or event)."""
+        loader = self._scoped.get(name)
+        if loader is None:
+            loader = self._scoped[name] = make()
+        return cast("T", loader)
 
 
 Info = strawberry.Info[Context, None]

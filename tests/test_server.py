@@ -65,7 +65,8 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["stores"] == dict.fromkeys(STORES, "ok")
+    assert ready.json()["stores"] == dict.fromkeys((*STORES, "audit"), "ok")
+    assert ready.json()["eventBus"] == "ok"
 
 
 def test_every_domain_is_in_the_schema() -> None:

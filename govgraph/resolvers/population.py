@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row
 
 from govgraph.auth import scope
 from govgraph.auth.identity import Role
@@ -10,6 +13,7 @@ from govgraph.auth.roles import require, require_self
 from govgraph.context import Info
 from govgraph.datasources import audit as audit_ds
 from govgraph.datasources import population as ds
+from govgraph.datasources.base import OneLoader
 from govgraph.datasources.places import gazetteer
 from govgraph.domain.identity import InvalidPersonalId, normalize_phone, parse_personal_id
 from govgraph.resolvers.mutation import Tx, UserInputError, run_mutation
@@ -33,19 +37,26 @@ async def citizen(info: Info, personal_id: str) -> types.Citizen | None:
         parse_personal_id(personal_id)
     except InvalidPersonalId as exc:
         raise ValueError(f"personalId {personal_id!r} is not valid: {exc}") from exc
-    rows = await ds.citizens_where(
-        info.context.stores["population"], ds.citizens.c.pid == personal_id, scope.citizens(info.context.principal)
-    )
-    return types.Citizen.from_row(rows[0]) if rows else None
+    row = await _visible(info, "pid").load(personal_id)
+    return types.Citizen.from_row(row) if row else None
+
+
+def _visible(info: Info, key: str) -> OneLoader[str, Row[Any]]:
+    """Citizens the caller may see (row scope), batched by ``pid`` or ``node_key``: one statement per batch."""
+    ctx = info.context
+    column = ds.citizens.c[key]
+
+    async def fetch(keys: Sequence[str]) -> dict[str, Row[Any]]:
+        rows = await ds.citizens_where(ctx.stores["population"], column.in_(keys), scope.citizens(ctx.principal))
+        return {getattr(r, key): r for r in rows}
+
+    return ctx.scoped_loader(f"population.visible_by_{key}", lambda: OneLoader(fetch))
 
 
 async def citizens_by_node_key(info: Info, keys: list[str], required: bool) -> list[types.Citizen | None]:
     """``node``/``nodes``: only citizens the caller may see (row scope), in the order asked."""
-    rows = await ds.citizens_where(
-        info.context.stores["population"], ds.citizens.c.node_key.in_(keys), scope.citizens(info.context.principal)
-    )
-    found = {r.node_key: types.Citizen.from_row(r) for r in rows}
-    return common.ordered([found.get(k) for k in keys], required)
+    rows = await _visible(info, "node_key").load_many(keys)
+    return common.ordered([types.Citizen.from_row(r) if r else None for r in rows], required)
 
 
 async def citizens(

@@ -14,6 +14,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
@@ -73,7 +74,13 @@ def build_schema() -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=subscription,
-        extensions=[*limit_extensions(), QueryStatsExtension, ErrorCodes, AuditTrail],
+        extensions=[
+            *limit_extensions(),
+            lambda: ValidationCache(maxsize=512),
+            QueryStatsExtension,
+            ErrorCodes,
+            AuditTrail,
+        ],
     )
 
 

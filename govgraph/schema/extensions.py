@@ -58,11 +58,18 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        ec = self.execution_context
+        settings = getattr(ec.context, "settings", None)
+        production = settings is not None and settings.env == "production"
+        for err in ec.pre_execution_errors or []:
+            # Parse and validation errors (limits, unknown fields): codes, and no suggestions in production.
+            code = limit_code(err.message) or "GRAPHQL_VALIDATION_FAILED"
+            err.extensions = {**(err.extensions or {}), "code": code}
+            if production:
+                err.message = without_suggestions(err.message)
+        result = ec.result
         if result is None or not result.errors:
             return
-        settings = getattr(self.execution_context.context, "settings", None)
-        production = settings is not None and settings.env == "production"
         cleaned = []
         for err in result.errors:
             ext = error_code(err)
