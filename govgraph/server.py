@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -10,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
@@ -31,7 +33,7 @@ from govgraph.context import Context
 from govgraph.datasources.base import Stores
 from govgraph.events import EventBus, make_bus
 from govgraph.public.http import PublicView, RateLimited
-from govgraph.schema import build_schema
+from govgraph.schema import build_schema, limits
 
 log = logging.getLogger("govgraph")
 
@@ -100,7 +102,15 @@ class GovGraphView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         observability.note_operation(request.scope, request_data.query, request_data.operation_name)
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        try:
+            async with asyncio.timeout(limits.EXECUTION_TIMEOUT):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            # Cancelled: a mutation's transaction rolls back, so nothing is half-written.
+            message = f"The operation ran longer than {limits.EXECUTION_TIMEOUT:g} s and was stopped"
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "EXECUTION_TIMEOUT"})])
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         observability.note_result(request.scope, bool(result.errors))

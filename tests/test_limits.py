@@ -108,3 +108,19 @@ async def test_production_masks_unexpected_errors(production: GQL, monkeypatch: 
     err = body["errors"][0]
     assert err["message"] == "Unexpected error." and err["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "ZeroDivision" not in str(body)
+
+
+async def test_execution_timeout_stops_the_operation(as_admin: GQL, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from govgraph.resolvers import population
+
+    async def slow(info: object, personal_id: str) -> None:
+        await asyncio.sleep(5)
+
+    monkeypatch.setattr(limits, "EXECUTION_TIMEOUT", 0.3)
+    assert await code_of(as_admin, '{ administrativeUnit(code: "00004") { name } }') is None
+    monkeypatch.setattr(population, "citizen", slow)
+    body = await as_admin('{ citizen(personalId: "001087123456") { fullName } }', expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "EXECUTION_TIMEOUT"
+    assert "0.3 s" in body["errors"][0]["message"]

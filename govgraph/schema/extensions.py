@@ -63,8 +63,7 @@ class ErrorCodes(SchemaExtension):
         production = settings is not None and settings.env == "production"
         for err in ec.pre_execution_errors or []:
             # Parse and validation errors (limits, unknown fields): codes, and no suggestions in production.
-            code = limit_code(err.message) or "GRAPHQL_VALIDATION_FAILED"
-            err.extensions = {**(err.extensions or {}), "code": code}
+            err.extensions = {**(err.extensions or {}), "code": limit_code(err.message) or "GRAPHQL_VALIDATION_FAILED"}
             if production:
                 err.message = without_suggestions(err.message)
         result = ec.result
@@ -74,8 +73,7 @@ class ErrorCodes(SchemaExtension):
         for err in result.errors:
             ext = error_code(err)
             if ext is None and err.original_error is None:
-                code = limit_code(err.message)
-                ext = {"code": code or "GRAPHQL_VALIDATION_FAILED"}
+                ext = {"code": limit_code(err.message) or "GRAPHQL_VALIDATION_FAILED"}
             if production and err.original_error is not None and not isinstance(err.original_error, KNOWN):
                 err = GraphQLError("Unexpected error.", nodes=err.nodes, path=err.path)
                 ext = {"code": "INTERNAL_SERVER_ERROR"}
