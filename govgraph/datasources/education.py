@@ -6,13 +6,16 @@ grade-book entries, which a loader fetches for many students in one statement.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -26,8 +29,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     select,
+    update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from govgraph.datasources.base import (
     LoaderFamily,
@@ -134,7 +140,7 @@ grade_entries = Table(
     Column("seq", SmallInteger, nullable=False, comment="1.. within (subject, semester, kind)"),
     Column("score_tenths", SmallInteger, nullable=True, comment="score x 10 (0-100): exact one-decimal scores"),
     Column("rating", String(4), nullable=True, comment="PASS or FAIL for comment-only subjects"),
-    Column("entered_by", String(24), nullable=False, comment="teacher's staff account"),
+    Column("entered_by", String(64), nullable=False, comment="teacher's staff account"),
     Column("entered_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint(
         "student_pid", "school_year", "semester", "subject_code", "kind", "seq", name="grade_entries_pkey"
@@ -169,6 +175,43 @@ enrolment_applications = Table(
     Index("ix_enrolment_level_status", "level", "status"),
     Index("ix_enrolment_school", "school_code"),
     Index("ix_enrolment_route", "route_unit_code", "route_unit_structure"),
+)
+
+grade_corrections = Table(
+    "grade_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student_pid", String(12), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("semester", SmallInteger, nullable=False),
+    Column("subject_code", String(8), nullable=False),
+    Column("kind", String(7), nullable=False),
+    Column("seq", SmallInteger, nullable=False),
+    Column("old_score_tenths", SmallInteger, nullable=True, comment="the value replaced (score x 10)"),
+    Column("old_rating", String(4), nullable=True, comment="the value replaced (PASS/FAIL)"),
+    Column("new_score_tenths", SmallInteger, nullable=True),
+    Column("new_rating", String(4), nullable=True),
+    Column("corrected_by", String(64), nullable=False, comment="staff account that made the correction"),
+    Column("corrected_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False, comment="why the entry was corrected"),
+    Index("ix_grade_corrections_entry", "student_pid", "school_year", "semester", "subject_code", "kind", "seq"),
+    comment="APPEND-ONLY history of the grade book: every correction with the value it replaced, who, when, why. "
+    "grade_entries holds the current value; nothing here is ever updated or deleted.",
+)
+
+enrolment_decisions = Table(
+    "enrolment_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", Integer, ForeignKey("enrolment_applications.id"), nullable=False, index=True),
+    Column("from_status", String(11), nullable=False),
+    Column("to_status", String(11), nullable=False),
+    Column("assigned_school_code", String(10), nullable=True, comment="TRANSFERRED: the school assigned"),
+    Column("decided_by", String(64), nullable=False, comment="education officer's staff account"),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=True),
+    CheckConstraint("from_status <> to_status", name="ck_enrolment_decisions_change"),
+    comment="APPEND-ONLY history of enrolment decisions (verify, accept, reject, transfer).",
 )
 
 SCHOOL_COLUMNS = list(schools.c)
@@ -300,6 +343,10 @@ class EducationLoaders:
         self.curriculum_by_programme: OneLoader[str, dict[int, list[Row[Any]]]] = OneLoader(self._curriculum)
         self.subject_by_code: OneLoader[str, Row[Any]] = OneLoader(self._subjects)
         self.application_by_id: OneLoader[int, Row[Any]] = OneLoader(self._applications)
+        self.corrections_by_pid: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
+            lambda year: ManyLoader(partial(self._corrections, year))
+        )
+        self.wards_by_guardian: ManyLoader[str, Row[Any]] = ManyLoader(self._wards)
 
     async def _schools(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
         rows = await self.store.all(select(*SCHOOL_COLUMNS).where(schools.c.code.in_(codes)))
@@ -378,3 +425,246 @@ class EducationLoaders:
         a = enrolment_applications.c
         rows = await self.store.all(select(enrolment_applications).where(a.id.in_(ids)))
         return index_one(rows, lambda r: r.id)
+
+    async def _corrections(self, school_year: str, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        """The correction history of these students' entries in one school year, oldest first."""
+        c = grade_corrections.c
+        out: dict[str, list[Row[Any]]] = {}
+        for part in chunks(pids):
+            stmt = (
+                select(grade_corrections)
+                .where(c.student_pid.in_(part), c.school_year == school_year)
+                .order_by(c.student_pid, c.id)
+            )
+            out.update(index_many(await self.store.all(stmt), lambda r: r.student_pid))
+        return out
+
+    async def _wards(self, guardian_pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        """The students each person is a declared parent or guardian of."""
+        g = guardians.c
+        stmt = select(guardians).where(g.guardian_pid.in_(guardian_pids)).order_by(g.guardian_pid, g.student_pid)
+        return index_many(await self.store.all(stmt), lambda r: r.guardian_pid)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes (inside the caller's transaction)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryKey:
+    """One grade-book entry: the primary key of grade_entries."""
+
+    student_pid: str
+    school_year: str
+    semester: int
+    subject_code: str
+    kind: str
+    seq: int
+
+    def encode(self) -> str:
+        return ":".join((self.student_pid, self.school_year, str(self.semester), self.subject_code, self.kind,
+                         str(self.seq)))  # fmt: skip
+
+    @classmethod
+    def decode(cls, key: str) -> EntryKey:
+        pid, year, semester, subject, kind, seq = key.split(":")
+        return cls(pid, year, int(semester), subject, kind, int(seq))
+
+    def where(self, table: Table) -> Any:
+        c = table.c
+        return (
+            (c.student_pid == self.student_pid)
+            & (c.school_year == self.school_year)
+            & (c.semester == self.semester)
+            & (c.subject_code == self.subject_code)
+            & (c.kind == self.kind)
+            & (c.seq == self.seq)
+        )
+
+
+async def lock_student(conn: AsyncConnection, is_sqlite: bool, pid: str, school_year: str) -> Row[Any] | None:
+    """A student's record of one school year, locked until commit: every write to the student's grade book takes
+    this lock first (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE already lets one writer in), so
+    the check "is this assessment free / is the count full" and the INSERT cannot interleave."""
+    s = students.c
+    stmt = select(*STUDENT_COLUMNS).where(s.pid == pid, s.school_year == school_year)
+    if not is_sqlite:
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def subject_rule(conn: AsyncConnection, grade: int, subject_code: str) -> Row[Any] | None:
+    """The subject (code, name, mode) and its periods per year and elective flag in a grade's curriculum."""
+    c = curriculum.c
+    stmt = (
+        select(subjects.c.code, subjects.c.name, subjects.c.mode, c.periods_per_year, c.elective)
+        .join(subjects, subjects.c.code == c.subject_code)
+        .where(c.grade == grade, c.subject_code == subject_code)
+    )
+    return cast("Row[Any] | None", (await conn.execute(stmt)).first())
+
+
+async def class_electives(conn: AsyncConnection, class_id: int) -> list[str]:
+    found = (await conn.execute(select(classes.c.electives).where(classes.c.id == class_id))).scalar()
+    return str(found).split(",") if found else []
+
+
+async def taken_seqs(conn: AsyncConnection, key: EntryKey) -> list[int]:
+    """Numbers already entered for (student, year, semester, subject, kind)."""
+    e = grade_entries.c
+    stmt = select(e.seq).where(
+        e.student_pid == key.student_pid,
+        e.school_year == key.school_year,
+        e.semester == key.semester,
+        e.subject_code == key.subject_code,
+        e.kind == key.kind,
+    )
+    return [int(r) for r in (await conn.execute(stmt)).scalars()]
+
+
+async def insert_entry(
+    conn: AsyncConnection, key: EntryKey, score_tenths: int | None, rating: str | None, by: str, at: dt.datetime
+) -> None:
+    await conn.execute(
+        grade_entries.insert().values(
+            student_pid=key.student_pid,
+            school_year=key.school_year,
+            semester=key.semester,
+            subject_code=key.subject_code,
+            kind=key.kind,
+            seq=key.seq,
+            score_tenths=score_tenths,
+            rating=rating,
+            entered_by=by,
+            entered_at=at,
+        )
+    )
+
+
+async def entry(conn: AsyncConnection, key: EntryKey) -> Row[Any] | None:
+    return (await conn.execute(select(grade_entries).where(key.where(grade_entries)))).first()
+
+
+async def correct_entry(
+    conn: AsyncConnection,
+    key: EntryKey,
+    old: Row[Any],
+    score_tenths: int | None,
+    rating: str | None,
+    by: str,
+    at: dt.datetime,
+    reason: str,
+) -> None:
+    """Append the correction (with the value it replaces) to the history, then set the entry's current value."""
+    await conn.execute(
+        grade_corrections.insert().values(
+            student_pid=key.student_pid,
+            school_year=key.school_year,
+            semester=key.semester,
+            subject_code=key.subject_code,
+            kind=key.kind,
+            seq=key.seq,
+            old_score_tenths=old.score_tenths,
+            old_rating=old.rating,
+            new_score_tenths=score_tenths,
+            new_rating=rating,
+            corrected_by=by,
+            corrected_at=at,
+            reason=reason,
+        )
+    )
+    await conn.execute(
+        update(grade_entries).where(key.where(grade_entries)).values(score_tenths=score_tenths, rating=rating)
+    )
+
+
+def _lock_key(*parts: str) -> int:
+    digest = hashlib.blake2b("\x1f".join(("govgraph.education", *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_enrolment(conn: AsyncConnection, is_sqlite: bool) -> None:
+    """Serialise enrolment submissions (PostgreSQL advisory transaction lock; SQLite's BEGIN IMMEDIATE already
+    does): the one-active-application check, the next id and the next application number cannot interleave.
+    Submissions are short transactions, so one queue is plenty even at the peak of the summer windows."""
+    if not is_sqlite:
+        await conn.execute(select(func.pg_advisory_xact_lock(_lock_key("enrolment"))))
+
+
+async def active_application(
+    conn: AsyncConnection, child_pid: str, level: str, school_year: str, statuses: Sequence[str]
+) -> Row[Any] | None:
+    a = enrolment_applications.c
+    stmt = (
+        select(enrolment_applications)
+        .where(a.child_pid == child_pid, a.level == level, a.school_year == school_year, a.status.in_(statuses))
+        .limit(1)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def next_application(conn: AsyncConnection, tag: str, start_year: int) -> tuple[int, str]:
+    """The next id and application number (TS<year>-<tag>-<serial>); call after :func:`lock_enrolment`."""
+    a = enrolment_applications.c
+    next_id = int((await conn.execute(select(func.coalesce(func.max(a.id), 0) + 1))).scalar_one())
+    prefix = f"TS{start_year}-{tag}-"
+    top = (await conn.execute(select(func.max(a.application_no)).where(a.application_no.like(prefix + "%")))).scalar()
+    serial = int(str(top).rsplit("-", 1)[1]) + 1 if top else 1
+    return next_id, f"{prefix}{serial:06d}"
+
+
+async def insert_application(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(enrolment_applications.insert().values(**row))
+
+
+async def lock_application(conn: AsyncConnection, is_sqlite: bool, application_id: int) -> Row[Any] | None:
+    stmt = select(enrolment_applications).where(enrolment_applications.c.id == application_id)
+    if not is_sqlite:
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def decide_application(
+    conn: AsyncConnection,
+    current: Row[Any],
+    status: str,
+    assigned_school: str | None,
+    by: str,
+    at: dt.datetime,
+    note: str | None,
+) -> None:
+    """Set the new status (a final decision also sets decided_at) and append the decision to the history."""
+    values: dict[str, Any] = {"status": status}
+    if status != "VERIFIED":
+        values.update(decided_at=at, assigned_school_code=assigned_school)
+    a = enrolment_applications.c
+    await conn.execute(
+        update(enrolment_applications).where(a.id == current.id, a.status == current.status).values(**values)
+    )
+    await conn.execute(
+        enrolment_decisions.insert().values(
+            application_id=current.id,
+            from_status=current.status,
+            to_status=status,
+            assigned_school_code=assigned_school,
+            decided_by=by,
+            decided_at=at,
+            note=note,
+        )
+    )
+
+
+async def school_row(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    return (await conn.execute(select(*SCHOOL_COLUMNS).where(schools.c.code == code))).first()
+
+
+async def subject_row(conn: AsyncConnection, code: str) -> Row[Any] | None:
+    return (await conn.execute(select(subjects).where(subjects.c.code == code))).first()
+
+
+async def grade_in(conn: AsyncConnection, pid: str, school_year: str) -> int | None:
+    """The grade of a child's student record in one school year (None: no record, or kindergarten)."""
+    s = students.c
+    found = (await conn.execute(select(s.grade).where(s.pid == pid, s.school_year == school_year))).scalar()
+    return int(found) if found is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncGenerator
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import education as resolve
-from govgraph.schema.common import Connection, Sex, local
+from govgraph.schema.common import Connection, Sex, UserError, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -136,6 +137,11 @@ class School(relay.Node):
     ) -> list[School | None]:
         return await resolve.schools_by_code(info, node_ids, required)
 
+    # Federation (GOVGRAPH_FEDERATION=1, @key "code"): the same loader as `node`.
+    @classmethod
+    async def resolve_reference(cls, info: Info, **key: str) -> School | None:
+        return (await resolve.schools_by_code(info, [str(key["code"])], False))[0]
+
     @strawberry.field(description="The ward or commune the school is in.")
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
         return resolve.unit(self.unit_code, self.unit_structure)
@@ -229,10 +235,34 @@ class GradeEntry:
     rating: CommentRating | None = strawberry.field(description="Đạt / Chưa đạt (comment-only subjects).")
     entered_by: str = strawberry.field(description="Staff account of the teacher who entered it.")
     entered_at_raw: strawberry.Private[dt.datetime]
+    student_pid: strawberry.Private[str]
+    school_year: strawberry.Private[str]
 
     @strawberry.field(description="When it was entered (ISO 8601, +07:00).")
     def entered_at(self) -> dt.datetime:
         return local(self.entered_at_raw) or self.entered_at_raw
+
+    @strawberry.field(
+        description="Corrections of this entry, oldest first (append-only history: each keeps the value it "
+        "replaced, who corrected it, when and why). `score`/`rating` above is the current value."
+    )
+    async def corrections(self, info: Info) -> list[GradeCorrection]:
+        return await resolve.corrections(info, self)
+
+
+@strawberry.type(description="One correction of a grade-book entry (sửa điểm), from the append-only history.")
+class GradeCorrection:
+    previous_score: float | None = strawberry.field(description="The score it replaced (scored subjects).")
+    previous_rating: CommentRating | None = strawberry.field(description="The rating it replaced (comment-only).")
+    score: float | None = strawberry.field(description="The score it set (scored subjects).")
+    rating: CommentRating | None = strawberry.field(description="The rating it set (comment-only subjects).")
+    corrected_by: str = strawberry.field(description="Staff account that made the correction.")
+    reason: str = strawberry.field(description="Why the entry was corrected.")
+    corrected_at_raw: strawberry.Private[dt.datetime]
+
+    @strawberry.field(description="When it was corrected (ISO 8601, +07:00).")
+    def corrected_at(self) -> dt.datetime:
+        return local(self.corrected_at_raw) or self.corrected_at_raw
 
 
 @strawberry.type(
@@ -523,3 +553,188 @@ class EducationQuery:
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
     ) -> Connection[EnrolmentApplication] | None:
         return await resolve.enrolment_applications(info, filter, order_by, first, after)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mutations: the e-grade book (Circular 22) and online enrolment
+# ---------------------------------------------------------------------------------------------------------
+
+IDEMPOTENCY_HELP = "Client-chosen key: a retry with the same key returns the first result and changes nothing."
+
+
+@strawberry.input(description="A new entry in the e-grade book (nhập điểm).")
+class GradeEnterInput:
+    student_personal_id: str = strawberry.field(description="The student's 12-digit personal ID number.")
+    school_year: str = strawberry.field(description=SCHOOL_YEAR_HELP)
+    subject_code: str = strawberry.field(description="Subject code of the student's curriculum, e.g. 'TOAN'.")
+    semester: int = strawberry.field(description="Semester (học kì) 1 or 2.")
+    kind: GradeKind = strawberry.field(description="Regular, mid-term or end-of-term assessment.")
+    seq: int | None = strawberry.field(
+        default=None,
+        description="Which regular assessment (1 to the Circular 22 count: 2, 3 or 4 by periods per year); "
+        "null takes the lowest free number. Mid-term and end-of-term: 1 or null.",
+    )
+    score: float | None = strawberry.field(
+        default=None, description="Scored subjects: 0 to 10 in steps of 0.1 (e.g. 7.5; 7.25 is refused)."
+    )
+    rating: CommentRating | None = strawberry.field(
+        default=None, description="Comment-only subjects: PASS (Đạt) or FAIL (Chưa đạt)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_HELP)
+
+
+@strawberry.input(description="A correction of an entry already in the e-grade book (sửa điểm), with its reason.")
+class GradeCorrectInput:
+    student_personal_id: str = strawberry.field(description="The student's 12-digit personal ID number.")
+    school_year: str = strawberry.field(description=SCHOOL_YEAR_HELP)
+    subject_code: str = strawberry.field(description="Subject code, e.g. 'TOAN'.")
+    semester: int = strawberry.field(description="Semester (học kì) 1 or 2.")
+    kind: GradeKind = strawberry.field(description="Regular, mid-term or end-of-term assessment.")
+    seq: int = strawberry.field(default=1, description="Which assessment of its kind (1 for mid-term and final).")
+    score: float | None = strawberry.field(
+        default=None, description="Scored subjects: the right score, 0 to 10 in steps of 0.1."
+    )
+    rating: CommentRating | None = strawberry.field(
+        default=None, description="Comment-only subjects: the right rating."
+    )
+    reason: str = strawberry.field(description="Why the entry is corrected (kept in the history; 1-500 characters).")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_HELP)
+
+
+@strawberry.type(description="Result of gradeEnter or gradeCorrect: the entry and the recomputed results.")
+class GradeEntryPayload:
+    entry: GradeEntry | None = strawberry.field(description="The entry as now recorded (null on failure).")
+    student: Student | None = strawberry.field(description="The student record of that school year.")
+    subject_result: SubjectResult | None = strawberry.field(
+        description="The subject's results recomputed from the grade book (Circular 22): the semester average once "
+        "its mid-term and final exist, the year average once both semesters are complete."
+    )
+    semester_rating: LearningRating | None = strawberry.field(
+        description="The student's learning result of that semester; null until every subject with entries is "
+        "complete for the semester."
+    )
+    year_rating: LearningRating | None = strawberry.field(
+        description="The student's learning result of the year; null until both semesters are complete."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.input(description="An online enrolment application (đăng ký tuyển sinh trực tuyến) for a child.")
+class EnrolmentApplyInput:
+    child_personal_id: str = strawberry.field(
+        description="The child's personal ID number (mã định danh): their residence sets the route (tuyến)."
+    )
+    level: EnrolmentLevel = strawberry.field(
+        description="KINDERGARTEN (turns 5 this year), GRADE_1 (turns 6) or GRADE_6 (finished grade 5)."
+    )
+    school_code: str = strawberry.field(
+        description="The school applied to: of that level, in the child's route (residence unit)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_HELP)
+
+
+@strawberry.type(description="Result of enrolmentApply or enrolmentDecide.")
+class EnrolmentApplicationPayload:
+    application: EnrolmentApplication | None = strawberry.field(
+        description="The application as now recorded (null on failure)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+
+
+@strawberry.enum(description="What an education officer decides about an enrolment application.")
+class EnrolmentDecision(Enum):
+    VERIFY = strawberry.enum_value(
+        "VERIFY", description="Residence and identity checked (SUBMITTED → VERIFIED); not final."
+    )
+    ACCEPT = strawberry.enum_value("ACCEPT", description="Admit the child to the school applied to (→ ACCEPTED).")
+    REJECT = strawberry.enum_value("REJECT", description="Do not admit (→ REJECTED); the family may apply again.")
+    TRANSFER = strawberry.enum_value(
+        "TRANSFER", description="Admit to another school of the same level in the route (→ TRANSFERRED)."
+    )
+
+
+@strawberry.input(description="A decision on an enrolment application.")
+class EnrolmentDecideInput:
+    application_id: relay.GlobalID = strawberry.field(description="The application (its `id`).")
+    decision: EnrolmentDecision = strawberry.field(
+        description="Verify, accept, reject or transfer. Accept, reject and transfer are final."
+    )
+    assigned_school_code: str | None = strawberry.field(
+        default=None, description="TRANSFER only: the school the child is assigned to (same level, same route)."
+    )
+    note: str | None = strawberry.field(default=None, description="A note kept in the decision history.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_HELP)
+
+
+@strawberry.type(description="The e-grade book and online enrolment.")
+class EducationMutation:
+    @strawberry.mutation(
+        description="Enter a new assessment in the e-grade book (Circular 22: 0-10 in steps of 0.1 or Đạt/Chưa "
+        "đạt; at most the regular count, one mid-term and one final per subject and semester). Allowed: teachers "
+        "of the student's school (`school` claim), admins."
+    )
+    async def grade_enter(
+        self, info: Info, input: Annotated[GradeEnterInput, strawberry.argument(description="The entry.")]
+    ) -> GradeEntryPayload:
+        return await resolve.grade_enter(info, input)
+
+    @strawberry.mutation(
+        description="Correct an entry already made: the old value stays in the entry's `corrections` history "
+        "with who, when and why. Allowed: teachers of the student's school, admins."
+    )
+    async def grade_correct(
+        self, info: Info, input: Annotated[GradeCorrectInput, strawberry.argument(description="The correction.")]
+    ) -> GradeEntryPayload:
+        return await resolve.grade_correct(info, input)
+
+    @strawberry.mutation(
+        description="Apply online for a child's place (5-year-old kindergarten, grade 1, grade 6), within the "
+        "level's window in early July, at a school of the child's route. One active application per child, "
+        "level and year. Allowed: the child's parent (citizen), education officers of the child's unit, admins."
+    )
+    async def enrolment_apply(
+        self, info: Info, input: Annotated[EnrolmentApplyInput, strawberry.argument(description="The application.")]
+    ) -> EnrolmentApplicationPayload:
+        return await resolve.enrolment_apply(info, input)
+
+    @strawberry.mutation(
+        description="Verify, accept, reject or transfer an application. Allowed: education officers of the "
+        "school's unit, admins."
+    )
+    async def enrolment_decide(
+        self, info: Info, input: Annotated[EnrolmentDecideInput, strawberry.argument(description="The decision.")]
+    ) -> EnrolmentApplicationPayload:
+        return await resolve.enrolment_decide(info, input)
+
+
+@strawberry.enum(description="What happened to a grade-book entry.")
+class GradeChange(Enum):
+    ENTERED = strawberry.enum_value("ENTERED", description="A new entry (gradeEnter).")
+    CORRECTED = strawberry.enum_value("CORRECTED", description="An entry was corrected (gradeCorrect).")
+
+
+@strawberry.type(description="A change in a student's grade book, reloaded after it was committed.")
+class GradeBookChange:
+    change: GradeChange = strawberry.field(description="A new entry or a correction.")
+    entry: GradeEntry = strawberry.field(description="The entry as now recorded.")
+    student: Student = strawberry.field(description="The student record of that school year.")
+    subject_result: SubjectResult | None = strawberry.field(description="The subject's recomputed results.")
+
+
+@strawberry.type(description="Live changes of the e-grade book.")
+class EducationSubscription:
+    @strawberry.subscription(
+        description="Each new or corrected grade, reloaded after commit. A citizen receives their own and their "
+        "children's (as parent in the population register or guardian declared to the school); a teacher their "
+        "school's; an education officer those of schools in their unit; an admin all."
+    )
+    async def grade_entered(
+        self,
+        info: Info,
+        student_personal_id: Annotated[
+            str | None,
+            strawberry.argument(description="Only this student; null: every student the caller may follow."),
+        ] = None,
+    ) -> AsyncGenerator[GradeBookChange, None]:
+        async for change in resolve.grades_followed(info, student_personal_id):
+            yield change
