@@ -45,7 +45,7 @@ async def main() -> None:
     parser.add_argument("--random-seed", type=int, default=2017)
     args = parser.parse_args()
     if args.backend == "postgres":
-        names = {s: f"govgraph_bench_{s}" for s in STORES}
+        names = {s: f"govgraph_bench_{s}" for s in (*STORES, "audit")}
         await ensure_databases(list(names.values()))
         settings = Settings(store_urls={s: PG + n for s, n in names.items()})
     else:

@@ -312,7 +312,7 @@ class Stores:
         return iter(self.by_name.values())
 
     async def create_all(self) -> None:
-        if self.settings.embedded:
+        if any(s.is_sqlite for s in self.all_stores()):
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         for store in self.all_stores():
             await store.create_all()
