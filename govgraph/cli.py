@@ -97,8 +97,17 @@ def token(
 @app.command()
 def schema(
     public: Annotated[bool, typer.Option(help="The public schema instead of the full one.")] = False,
+    federation: Annotated[
+        bool, typer.Option(help="The full schema as an Apollo Federation 2 subgraph (as GOVGRAPH_FEDERATION=1).")
+    ] = False,
 ) -> None:
-    """Print the SDL (of the full schema, or with --public of the anonymous one at /public/graphql)."""
+    """Print the SDL (of the full schema, or with --public of the anonymous one at /public/graphql).
+
+    With --federation, or GOVGRAPH_FEDERATION=1, the full schema's subgraph SDL (with @link and @key)."""
+    if public and federation:
+        raise typer.BadParameter("--public and --federation exclude each other")
+    if federation:
+        os.environ["GOVGRAPH_FEDERATION"] = "1"  # read once, when the schema is built below
     if public:
         from govgraph.public import public_sdl
 

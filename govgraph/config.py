@@ -30,6 +30,11 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def federation_from_env(environ: dict[str, str] | None = None) -> bool:
+    """GOVGRAPH_FEDERATION=1: serve the schema as an Apollo Federation 2 subgraph (chosen once per process)."""
+    return _bool((os.environ if environ is None else environ).get("GOVGRAPH_FEDERATION"))
+
+
 def _positive(env: dict[str, str], name: str, default: int) -> int:
     value = int(env.get(name, str(default)))
     if value < 1:
@@ -88,6 +93,9 @@ class Settings:
     """GOVGRAPH_PUBLIC_RATE_WINDOW: seconds in which a client's full allowance refills."""
     trust_proxy: bool = False
     """GOVGRAPH_TRUST_PROXY=1: the client is X-Forwarded-For's first address (only behind a proxy that sets it)."""
+    federation: bool = False
+    """GOVGRAPH_FEDERATION=1: /graphql is an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key`).
+    The schema is built once per process, so the schema follows the process's environment, not this field."""
 
     def url_for(self, store: str) -> str:
         """The SQLAlchemy URL of a store: explicit, or a SQLite file under the data directory."""
@@ -103,15 +111,15 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        urls = {
-            s: env[f"GOVGRAPH_{s.upper()}_URL"] for s in (*STORES, "audit") if env.get(f"GOVGRAPH_{s.upper()}_URL")
-        }
+        urls = {s: env[f"GOVGRAPH_{s.upper()}_URL"] for s in (*STORES, "audit") if env.get(f"GOVGRAPH_{s.upper()}_URL")}
         mode = env.get("GOVGRAPH_ENV", "development")
         if mode not in ("development", "production"):
             raise ValueError(f"GOVGRAPH_ENV must be 'development' or 'production', not {mode!r}")
         secret = env.get("GOVGRAPH_JWT_SECRET") or DEV_JWT_SECRET
-        asymmetric = env.get("GOVGRAPH_JWKS_URL") or env.get("GOVGRAPH_JWT_PUBLIC_KEY") or env.get(
-            "GOVGRAPH_JWT_PUBLIC_KEY_FILE"
+        asymmetric = (
+            env.get("GOVGRAPH_JWKS_URL")
+            or env.get("GOVGRAPH_JWT_PUBLIC_KEY")
+            or env.get("GOVGRAPH_JWT_PUBLIC_KEY_FILE")
         )
         if mode == "production" and secret == DEV_JWT_SECRET and not asymmetric:
             raise ValueError(
@@ -146,4 +154,5 @@ class Settings:
             public_rate_limit=_positive(env, "GOVGRAPH_PUBLIC_RATE_LIMIT", 60),
             public_rate_window=float(env.get("GOVGRAPH_PUBLIC_RATE_WINDOW", "60")),
             trust_proxy=_bool(env.get("GOVGRAPH_TRUST_PROXY")),
+            federation=federation_from_env(env),
         )

@@ -19,7 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from govgraph.auth.permissions import apply_policy
-from govgraph.config import STORES
+from govgraph.config import STORES, federation_from_env
 from govgraph.schema.extensions import AuditTrail, ErrorCodes, QueryStatsExtension
 from govgraph.schema.limits import limit_extensions
 
@@ -54,7 +54,8 @@ def _parts(suffix: str) -> tuple[type[Any], ...]:
 
 @cache
 def build_schema() -> strawberry.Schema:
-    """The full (authenticated) schema, built once per process."""
+    """The full (authenticated) schema, built once per process; an Apollo Federation 2 subgraph when
+    GOVGRAPH_FEDERATION=1 (govgraph/schema/federation.py)."""
     apply_policy(domain_modules())
     from govgraph.schema.population import AuditQuery
 
@@ -70,18 +71,23 @@ def build_schema() -> strawberry.Schema:
         get_object_definition(
             subscription, strict=True
         ).description = "Live updates over WebSocket (graphql-transport-ws): each event is authorised like a query."
-    return strawberry.Schema(
-        query=query,
-        mutation=mutation,
-        subscription=subscription,
-        extensions=[
+    parts: dict[str, Any] = {
+        "query": query,
+        "mutation": mutation,
+        "subscription": subscription,
+        "extensions": [
             *limit_extensions(),
             lambda: ValidationCache(maxsize=512),
             QueryStatsExtension,
             ErrorCodes,
             AuditTrail,
         ],
-    )
+    }
+    if federation_from_env():
+        from govgraph.schema.federation import federation_schema
+
+        return federation_schema(**parts)
+    return strawberry.Schema(**parts)
 
 
 def sdl() -> str:

@@ -142,6 +142,11 @@ class School(relay.Node):
     async def resolve_reference(cls, info: Info, **key: str) -> School | None:
         return (await resolve.schools_by_code(info, [str(key["code"])], False))[0]
 
+    # Federation (GOVGRAPH_FEDERATION=1, @key "code"): the same loader as `node`.
+    @classmethod
+    async def resolve_reference(cls, info: Info, **key: str) -> School | None:
+        return (await resolve.schools_by_code(info, [str(key["code"])], False))[0]
+
     @strawberry.field(description="The ward or commune the school is in.")
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
         return resolve.unit(self.unit_code, self.unit_structure)

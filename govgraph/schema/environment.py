@@ -247,6 +247,11 @@ class Station(relay.Node):
     ) -> list[Station | None]:
         return await resolve.stations_by_code(info, node_ids, required)
 
+    # Federation (GOVGRAPH_FEDERATION=1, @key "code"): the same loader as `node`.
+    @classmethod
+    async def resolve_reference(cls, info: Info, **key: str) -> Station | None:
+        return (await resolve.stations_by_code(info, [str(key["code"])], False))[0]
+
     @strawberry.field(description="The ward or commune the station stands in.")
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
         return resolve.unit(self.unit_code, self.unit_structure)

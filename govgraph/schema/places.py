@@ -77,6 +77,11 @@ class AdministrativeUnit(relay.Node):
             found.append(cls.from_unit(unit) if unit else None)
         return ordered(found, required)
 
+    # Federation (GOVGRAPH_FEDERATION=1, @key "code structure"): reference data, like `administrativeUnit`.
+    @classmethod
+    def resolve_reference(cls, **key: str) -> AdministrativeUnit | None:
+        return resolve.unit(str(key["code"]), str(key["structure"]))
+
     @strawberry.field(description="The district a legacy ward belonged to (null for current units and districts).")
     def district(self) -> AdministrativeUnit | None:
         return resolve.district(self.code, self.structure.name)

@@ -135,6 +135,11 @@ class Citizen(relay.Node):
     ) -> list[Citizen | None]:
         return await resolve.citizens_by_node_key(info, node_ids, required)
 
+    # Federation (GOVGRAPH_FEDERATION=1, @key "personalId"): an entity fetch is a read like `citizen`: row scope.
+    @classmethod
+    async def resolve_reference(cls, info: Info, **key: str) -> Citizen | None:
+        return await resolve.citizen(info, str(key["personalId"]))
+
     @strawberry.field(description="Identity documents held, oldest first.")
     async def identity_documents(self, info: Info) -> list[IdentityDocument] | None:
         return await resolve.identity_documents(info, self)
