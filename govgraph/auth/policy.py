@@ -83,3 +83,40 @@ NOT_PERSONAL: set[str] = {
     "IdentityDocument.type",
     "IdentityDocument.issuer",
 }
+
+
+# --- parking ---
+# A session is movement data: a plate (a vehicle, hence a person), a place and a time. Rows are scoped
+# (govgraph.auth.scope.parking_sessions: the payer, parking officers of the facility's unit, operators, admins); within
+# them, the identifying fields are the plate and the payer. Operators see the plate masked and no payer; once those
+# are masked, the rest of a session (times, place, fee, channel) is statistics-grade.
+from govgraph.domain.parking import mask_plate  # noqa: E402
+
+masking.DESCRIBE.setdefault(mask_plate, "the plate with its serial masked but for the last two digits, e.g. 29A-***.45")
+
+PARKING_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
+    "ParkingSession": lambda s: Subject(record=f"ParkingSession:{s.key}", owner=s.payer_pid, unit=s.unit_code),
+}
+SUBJECTS.update(PARKING_SUBJECTS)
+
+_PARKING = (SELF, Officer("parking"), ADMIN)
+
+POLICY.update(
+    {
+        "ParkingSession.plate": FieldPolicy(_PARKING, mask_plate),
+        "ParkingSession.payer": FieldPolicy(_PARKING),
+    }
+)
+
+NOT_PERSONAL |= {
+    "ParkingSession.id",
+    "ParkingSession.vehicleClass",
+    "ParkingSession.spotNumber",
+    "ParkingSession.startedAt",
+    "ParkingSession.endedAt",
+    "ParkingSession.channel",
+    "ParkingSession.amountVnd",
+    "ParkingSession.open",
+    "ParkingSession.durationMinutes",
+    "ParkingSession.facility",
+}

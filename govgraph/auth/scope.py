@@ -31,3 +31,26 @@ def citizens(principal: Principal) -> Any:
         children = select(links.c.child_pid).where(links.c.parent_pid == principal.subject)
         return or_(t.c.pid == principal.subject, t.c.pid.in_(children))
     return false()
+
+
+# --- parking ---
+
+
+def parking_sessions(principal: Principal) -> Any:
+    """Parking sessions (movement data: a plate, a place, a time): admins and operators all (operators see the plate
+    masked and no payer), a parking officer those at facilities of their unit (current structure), a citizen the
+    sessions they paid, everyone else (devices write sessions, they do not read them) none. Lists, ``node``, a
+    spot's current session, ``Citizen.parkingSessions`` and counts all use it."""
+    from govgraph.datasources.parking import facilities as f
+    from govgraph.datasources.parking import sessions as t
+
+    if not principal.authenticated:
+        return false()
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if principal.role == Role.OFFICER and "parking" in principal.domains and principal.unit:
+        here = select(f.c.code).where(f.c.unit_code == principal.unit, f.c.unit_structure == CURRENT.value)
+        return t.c.facility_code.in_(here)
+    if principal.role == Role.CITIZEN and principal.subject:
+        return t.c.payer_pid == principal.subject
+    return false()

@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from govgraph.auth.identity import Principal
 from govgraph.datasources.base import (
     LoaderFamily,
     ManyLoader,
@@ -57,6 +58,7 @@ from govgraph.datasources.base import (
     index_one,
     paginate,
 )
+from govgraph.datasources.places import CURRENT
 from govgraph.domain.parking import TariffRule
 from govgraph.domain.text import like_pattern
 
@@ -159,6 +161,16 @@ Index(
 
 FACILITY_COLUMNS = list(facilities.c)
 SESSION_COLUMNS = list(sessions.c)
+SESSION_UNIT = (
+    select(facilities.c.unit_code)
+    .where(facilities.c.code == sessions.c.facility_code, facilities.c.unit_structure == CURRENT.value)
+    .scalar_subquery()
+    .label("unit_code")
+)
+"""The current ward or commune of a session's facility: whose parking officers may read it (row scope and field
+policy alike, ``govgraph.auth.scope.parking_sessions``)."""
+SESSION_READ_COLUMNS: list[Any] = [*SESSION_COLUMNS, SESSION_UNIT]
+"""What the read side loads of a session: its columns and its facility's unit."""
 MAX_LAST = 100
 """Cap on `Citizen.parkingSessions(last:)`."""
 
@@ -321,10 +333,11 @@ class SessionFilter:
     started_to: dt.datetime | None = None
 
 
-async def sessions_page(store: Store, f: SessionFilter, first: int | None, after: str | None) -> Page:
-    """Sessions, newest first."""
+async def sessions_page(store: Store, f: SessionFilter, first: int | None, after: str | None, row_scope: Any) -> Page:
+    """Sessions matching ``f`` within ``row_scope`` (``govgraph.auth.scope.parking_sessions``), newest first; the
+    total count respects the scope too."""
     s = sessions.c
-    stmt = select(*SESSION_COLUMNS)
+    stmt = select(*SESSION_READ_COLUMNS).where(row_scope)
     if f.plate:
         stmt = stmt.where(s.plate == f.plate)
     if f.facility_code:
@@ -349,6 +362,13 @@ async def all_tariffs(store: Store) -> Sequence[Row[Any]]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _scope(principal: Principal) -> Any:
+    """The caller's row scope on sessions, as a SQL condition (loaders are per request, keyed by the caller)."""
+    from govgraph.auth.scope import parking_sessions
+
+    return parking_sessions(principal)
+
+
 class ParkingLoaders:
     """Batched reads of the parking store, one loader per batch query."""
 
@@ -356,13 +376,19 @@ class ParkingLoaders:
         self.store = store
         self.facility_by_code: OneLoader[str, Row[Any]] = OneLoader(self._facilities)
         self.tariff_by_code: OneLoader[str, Row[Any]] = OneLoader(self._tariffs)
-        self.session_by_id: OneLoader[int, Row[Any]] = OneLoader(self._sessions)
+        self.session_by_id: OneLoader[int, Row[Any]] = OneLoader(lambda ids: self._sessions(ids, true()))
+        """Unscoped: only for a mutation's payload (the session its caller just wrote, fields still guarded)."""
+        self.session_seen_by: LoaderFamily[int, Row[Any] | None] = LoaderFamily(
+            lambda principal: OneLoader(lambda ids: self._sessions(ids, _scope(principal)))
+        )
+        """``session_seen_by(principal)``: sessions by id within the caller's row scope (``node``, spots)."""
         self.availability_by_facility: OneLoader[str, Availability] = OneLoader(self._availability)
         self.spots_by_facility: ManyLoader[str, Row[Any]] = ManyLoader(self._spots)
         self.facilities_by_unit: ManyLoader[tuple[str, str], Row[Any]] = ManyLoader(self._facilities_of_units)
         self.sessions_by_payer: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
-            lambda last: ManyLoader(lambda pids: self._sessions_of_payers(pids, last))
+            lambda last, principal: ManyLoader(lambda pids: self._sessions_of_payers(pids, last, _scope(principal)))
         )
+        """``sessions_by_payer(last, principal)``: each payer's newest sessions within the caller's row scope."""
 
     async def _facilities(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
         rows = await self.store.all(select(*FACILITY_COLUMNS).where(facilities.c.code.in_(codes)))
@@ -372,8 +398,8 @@ class ParkingLoaders:
         rows = await self.store.all(select(tariffs).where(tariffs.c.code.in_(codes)))
         return index_one(rows, lambda r: r.code)
 
-    async def _sessions(self, ids: Sequence[int]) -> dict[int, Row[Any]]:
-        rows = await self.store.all(select(*SESSION_COLUMNS).where(sessions.c.id.in_(ids)))
+    async def _sessions(self, ids: Sequence[int], row_scope: Any) -> dict[int, Row[Any]]:
+        rows = await self.store.all(select(*SESSION_READ_COLUMNS).where(sessions.c.id.in_(ids)).where(row_scope))
         return index_one(rows, lambda r: r.id)
 
     async def _availability(self, codes: Sequence[str]) -> dict[str, Availability]:
@@ -413,8 +439,9 @@ class ParkingLoaders:
         rows = [r for r in await self.store.all(stmt) if (r.unit_code, r.unit_structure) in wanted]
         return index_many(rows, lambda r: (r.unit_code, r.unit_structure))
 
-    async def _sessions_of_payers(self, pids: Sequence[str], last: int) -> dict[str, list[Row[Any]]]:
-        """The newest ``last`` sessions of each payer: LATERAL on PostgreSQL, a window on SQLite."""
+    async def _sessions_of_payers(self, pids: Sequence[str], last: int, row_scope: Any) -> dict[str, list[Row[Any]]]:
+        """The newest ``last`` sessions of each payer within ``row_scope``: LATERAL on PostgreSQL, a window on
+        SQLite."""
         s = sessions.c
         out: dict[str, list[Row[Any]]] = {}
         for part in chunks(list(pids)):
@@ -424,9 +451,9 @@ class ParkingLoaders:
                     .over(partition_by=s.payer_pid, order_by=(s.started_at.desc(), s.id.desc()))
                     .label("rank")
                 )
-                inner = select(*SESSION_COLUMNS, rank).where(s.payer_pid.in_(part)).subquery()
+                inner = select(*SESSION_READ_COLUMNS, rank).where(s.payer_pid.in_(part)).where(row_scope).subquery()
                 stmt = (
-                    select(*[inner.c[c.name] for c in SESSION_COLUMNS])
+                    select(*[inner.c[c.name] for c in SESSION_READ_COLUMNS])
                     .where(inner.c.rank <= last)
                     .order_by(inner.c.payer_pid, inner.c.started_at.desc(), inner.c.id.desc())
                 )
@@ -437,8 +464,9 @@ class ParkingLoaders:
                     .render_derived(name="k")
                 )
                 newest = (
-                    select(*SESSION_COLUMNS)
+                    select(*SESSION_READ_COLUMNS)
                     .where(s.payer_pid == keys.c.pid)
+                    .where(row_scope)
                     .order_by(s.started_at.desc(), s.id.desc())
                     .limit(last)
                     .lateral("newest")
@@ -584,12 +612,16 @@ async def session_and_occupied(conn: AsyncConnection, session_id: int, code: str
     return (await conn.execute(stmt)).first()
 
 
-async def latest_session_at(conn: AsyncConnection, plate: str, facility_code: str) -> Row[Any] | None:
-    """The plate's open session at the facility, or else its latest ended one there."""
+async def latest_session_at(
+    conn: AsyncConnection, plate: str, facility_code: str, payer_pid: str | None = None
+) -> Row[Any] | None:
+    """The plate's open session at the facility, or else its latest ended one there (only ``payer_pid``'s, if
+    given: a citizen ending a session by plate)."""
     s = sessions.c
     stmt = (
         select(*SESSION_COLUMNS)
         .where(s.plate == plate, s.facility_code == facility_code)
+        .where(s.payer_pid == payer_pid if payer_pid is not None else true())
         .order_by(s.ended_at.is_not(None), s.started_at.desc(), s.id.desc())
         .limit(1)
     )

@@ -119,6 +119,20 @@ def _checked(value: str, province: str, series: str, serial: str, kind: VehicleC
     return Plate(province, series, serial, kind)
 
 
+def mask_plate(value: object) -> str | None:
+    """A plate as operators see it: the province series and the last two digits, '29A-123.45' -> '29A-***.45'
+    ('29-B1 123.45' -> '29-B1 ***.45', '29A-1234' -> '29A-**34'). Enough to tell plates apart on a screen and to
+    count by province, not enough to look a vehicle up. Anything that is not a plate -> None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        plate = parse_plate(value)
+    except InvalidPlate:
+        return None
+    masked = "*" * (len(plate.serial) - 2) + plate.serial[-2:]
+    return Plate(plate.province, plate.series, masked, plate.vehicle_class).text
+
+
 def normalize_plate(value: str) -> str:
     """The canonical text of a plate ('30e12345' → '30E-123.45'); raises InvalidPlate."""
     return parse_plate(value).text

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.relay import from_base64
 
-from govgraph.auth.identity import Role
+from govgraph.auth import scope
+from govgraph.auth.audit import PurposeRequired
+from govgraph.auth.identity import Principal, Role
 from govgraph.auth.roles import Forbidden, require, require_self, require_unit
+from govgraph.auth.rules import Subject
 from govgraph.context import Info
 from govgraph.datasources import parking as ds
 from govgraph.datasources.base import Store
@@ -165,14 +168,45 @@ async def quote(info: Info, code: str, started_at: dt.datetime, ended_at: dt.dat
 
 
 async def session_by_id(info: Info, session_id: int) -> types.ParkingSession | None:
-    row = await info.context.loaders.parking.session_by_id.load(session_id)
+    """A session by id if the caller may see it (row scope; a spot's current session)."""
+    row = await info.context.loaders.parking.session_seen_by(info.context.principal).load(session_id)
     return types.ParkingSession.from_row(row) if row else None
 
 
 async def sessions_by_id(info: Info, ids: list[str], required: bool) -> list[types.ParkingSession | None]:
+    """``node``/``nodes``: only sessions the caller may see (row scope), in the order asked."""
     keys = [int(i) if i.isdigit() else -1 for i in ids]
-    rows = await info.context.loaders.parking.session_by_id.load_many(keys)
+    rows = await info.context.loaders.parking.session_seen_by(info.context.principal).load_many(keys)
     return common.ordered([types.ParkingSession.from_row(r) if r else None for r in rows], required)
+
+
+def may_read_plates(principal: Principal) -> bool:
+    """Roles that may see plates in the rows their scope gives them (the policy's SELF, parking officers, admins);
+    operators see them masked, other roles see no sessions."""
+    return principal.role in (Role.ADMIN, Role.CITIZEN) or (
+        principal.role == Role.OFFICER and "parking" in principal.domains and bool(principal.unit)
+    )
+
+
+def _plate_lookup(info: Info, plate: str) -> None:
+    """Filtering sessions by plate looks up a person's movements, whatever fields are then selected: only for
+    callers who may read plates (a citizen within the sessions they paid); a staff lookup needs a purpose and is
+    audited, like reading the plate itself."""
+    ctx = info.context
+    p = ctx.principal
+    if not may_read_plates(p):
+        raise Forbidden(
+            f"A {p.role.value} may not look sessions up by plate (allowed: the payer, parking officers of the "
+            "facility's unit, admins)"
+        )
+    if p.role == Role.CITIZEN:
+        return
+    if not ctx.purpose:
+        raise PurposeRequired(
+            "Looking up a plate's parking sessions needs a stated purpose: send an X-Purpose header "
+            "(or a `purpose` claim in the token)"
+        )
+    ctx.audit.record(Subject(record=f"ParkingSessionFilter:plate={plate}"), "ParkingSessionFilter.plate")
 
 
 async def sessions(
@@ -180,14 +214,18 @@ async def sessions(
 ) -> Connection[types.ParkingSession]:
     flt = ds.SessionFilter()
     if f is not None:
+        plate = parse_plate(f.plate).text if f.plate else None
+        if plate is not None:
+            _plate_lookup(info, plate)
         flt = ds.SessionFilter(
-            plate=parse_plate(f.plate).text if f.plate else None,
+            plate=plate,
             facility_code=f.facility_code,
             open=f.open,
             started_from=f.started_from,
             started_to=f.started_to,
         )
-    page = await ds.sessions_page(info.context.stores["parking"], flt, first, after)
+    row_scope = scope.parking_sessions(info.context.principal)
+    page = await ds.sessions_page(info.context.stores["parking"], flt, first, after, row_scope)
     return common.connection(page, types.ParkingSession.from_row)
 
 
@@ -201,7 +239,8 @@ async def facility_sessions(
     after: str | None,
 ) -> Connection[types.ParkingSession]:
     flt = ds.SessionFilter(facility_code=code, open=open, started_from=started_from, started_to=started_to)
-    page = await ds.sessions_page(info.context.stores["parking"], flt, first, after)
+    row_scope = scope.parking_sessions(info.context.principal)
+    page = await ds.sessions_page(info.context.stores["parking"], flt, first, after, row_scope)
     return common.connection(page, types.ParkingSession.from_row)
 
 
@@ -213,12 +252,13 @@ async def payer(info: Info, pid: str | None) -> population_types.Citizen | None:
 
 
 async def citizen_sessions(info: Info, pid: str, last: int) -> list[types.ParkingSession]:
-    """Sessions a citizen paid, newest first (for `Citizen.parkingSessions`)."""
+    """Sessions a citizen paid, newest first (for `Citizen.parkingSessions`), within the caller's row scope (a
+    parking officer: those at their unit's facilities)."""
     if not 0 <= last <= ds.MAX_LAST:
         raise ValueError(f"`last` must be between 0 and {ds.MAX_LAST}, got {last}")
     if last == 0:
         return []
-    rows = await info.context.loaders.parking.sessions_by_payer(last).load(pid)
+    rows = await info.context.loaders.parking.sessions_by_payer(last, info.context.principal).load(pid)
     return [types.ParkingSession.from_row(r) for r in rows]
 
 
@@ -281,7 +321,10 @@ async def _payload_session(info: Info, key: str | None) -> types.ParkingSession 
     if key is None:
         return None
     info.context.reset_loaders()  # the payload shows the committed state, not rows cached earlier in this request
-    return await session_by_id(info, int(key))
+    # Not row-scoped: the caller just wrote this session (a meter gets its fee back); its personal fields are still
+    # guarded by the policy table (a meter sees the plate masked and no payer).
+    row = await info.context.loaders.parking.session_by_id.load(int(key))
+    return types.ParkingSession.from_row(row) if row else None
 
 
 async def session_start(info: Info, data: types.ParkingSessionStartInput) -> types.ParkingSessionStartPayload:
@@ -330,18 +373,16 @@ async def session_start(info: Info, data: types.ParkingSessionStartInput) -> typ
                 "Only street points have numbered spaces", ["input", "spotNumber"], "SPOT_NOT_APPLICABLE"
             )
         state = await ds.start_state(tx.conn, fac.code, plate.text, started_at, data.spot_number)
+        # Where and since when another session of the plate is: movement data, in the message for admins only.
+        detailed = principal.role == Role.ADMIN
         if state.parked_at is not None:
             since = local_time(state.parked_since or tx.now)
-            raise UserInputError(
-                f"{plate.text} is already parked at {state.parked_at} (since {since})",
-                ["input", "plate"],
-                "PLATE_ALREADY_PARKED",
-            )
+            where = f" at {state.parked_at} (since {since})" if detailed else " (an open session)"
+            raise UserInputError(f"{plate.text} is already parked{where}", ["input", "plate"], "PLATE_ALREADY_PARKED")
         if state.left_at is not None:
+            until = f" until {local_time(state.left_at)}" if detailed else " after the reported arrival"
             raise UserInputError(
-                f"{plate.text} was still parked elsewhere until {local_time(state.left_at)}",
-                ["input", "startedAt"],
-                "OVERLAPS_PREVIOUS_SESSION",
+                f"{plate.text} was still parked elsewhere{until}", ["input", "startedAt"], "OVERLAPS_PREVIOUS_SESSION"
             )
         if state.occupied >= fac.capacity:
             raise UserInputError(
@@ -420,7 +461,13 @@ async def session_end(info: Info, data: types.ParkingSessionEndInput) -> types.P
             if found is None:
                 raise UserInputError("No parking session has this ID", ["input", "sessionId"], "NOT_FOUND")
         elif plate is not None and data.facility_code is not None:
-            found = await ds.latest_session_at(tx.conn, plate.text, data.facility_code)
+            # Whether a plate is at a facility is movement data: an officer of another unit is refused before
+            # looking, and a citizen finds only sessions they pay for (NOT_FOUND otherwise, as for no session).
+            at = await ds.lock_facility(tx.conn, data.facility_code)
+            if at is not None:
+                require_unit(principal, at.unit_code)
+            payer = principal.subject if principal.role == Role.CITIZEN else None
+            found = await ds.latest_session_at(tx.conn, plate.text, data.facility_code, payer_pid=payer)
             if found is None:
                 raise UserInputError(
                     f"{plate.text} has no session at {data.facility_code}", ["input", "plate"], "NOT_FOUND"
@@ -436,8 +483,9 @@ async def session_end(info: Info, data: types.ParkingSessionEndInput) -> types.P
         row = await ds.session_and_occupied(tx.conn, found.id, fac.code)  # again, under the lock
         if row is None or row.ended_at is not None:
             ended = local_time(row.ended_at) if row is not None and row.ended_at is not None else "just now"
+            when = "" if principal.role == Role.DEVICE else f" (at {ended})"  # a meter does not read sessions
             raise UserInputError(
-                f"The session is ENDED (at {ended}); only an OPEN session can end", ["input", "sessionId"],
+                f"The session is ENDED{when}; only an OPEN session can end", ["input", "sessionId"],
                 "INVALID_TRANSITION",
             )  # fmt: skip
         started_at = ds.utc(row.started_at)

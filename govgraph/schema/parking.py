@@ -140,7 +140,10 @@ class ParkingSpot:
     def occupied(self) -> bool:
         return self.session_id is not None
 
-    @strawberry.field(description="The open session on this space, if any.")
+    @strawberry.field(
+        description="The open session on this space, if any and if the caller may see it (`occupied` says whether "
+        "the space is taken, for everyone)."
+    )
     async def current_session(self, info: Info) -> ParkingSession | None:
         return await resolve.session_by_id(info, self.session_id) if self.session_id is not None else None
 
@@ -207,7 +210,7 @@ class ParkingFacility(relay.Node):
     async def spots(self, info: Info) -> list[ParkingSpot]:
         return await resolve.spots(info, self.code)
 
-    @strawberry.field(description="Sessions here, newest first.")
+    @strawberry.field(description="Sessions here that the caller may see (as `parkingSessions`), newest first.")
     async def sessions(
         self,
         info: Info,
@@ -224,10 +227,14 @@ class ParkingFacility(relay.Node):
         return await resolve.facility_sessions(info, self.code, open, from_, to, first, after)
 
 
-@strawberry.type(description="One vehicle's stay at a facility (lượt gửi xe), from arrival to departure.")
+@strawberry.type(
+    description="One vehicle's stay at a facility (lượt gửi xe), from arrival to departure: movement data. Who sees "
+    "which sessions: the citizen who paid, parking officers of the facility's unit, operators (plate masked, no "
+    "payer) and admins."
+)
 class ParkingSession(relay.Node):
     key: relay.NodeID[str]
-    plate: str = strawberry.field(description="Number plate, canonical form, e.g. '29A-123.45'.")
+    plate: str | None = strawberry.field(description="Number plate, canonical form, e.g. '29A-123.45'.")
     vehicle_class: ParkingVehicleClass = strawberry.field(description="Class of the vehicle.")
     spot_number: int | None = strawberry.field(description="Space number at a street point.")
     started_at: dt.datetime = strawberry.field(description="Arrival.")
@@ -238,6 +245,8 @@ class ParkingSession(relay.Node):
     )
     facility_code: strawberry.Private[str]
     payer_pid: strawberry.Private[str | None]
+    unit_code: strawberry.Private[str | None]
+    """The facility's current ward or commune (whose parking officers may read the session)."""
 
     @classmethod
     def from_row(cls, r: Any) -> ParkingSession:
@@ -252,6 +261,7 @@ class ParkingSession(relay.Node):
             amount_vnd=r.amount_vnd,
             facility_code=r.facility_code,
             payer_pid=r.payer_pid,
+            unit_code=r.unit_code,
         )
 
     @classmethod
@@ -336,7 +346,11 @@ class ParkingFacilityFilter:
 @strawberry.input(description="Filters on parking sessions; all given filters must match.")
 class ParkingSessionFilter:
     plate: str | None = strawberry.field(
-        default=None, description="Number plate in any common spelling ('30e12345' finds '30E-123.45')."
+        default=None,
+        description="Number plate in any common spelling ('30e12345' finds '30E-123.45'). Looking a plate up is "
+        "looking up a person's movements: only callers who may read plates use it (a citizen within the sessions "
+        "they paid, parking officers within their unit, stating a purpose, audited; admins likewise); others "
+        "get FORBIDDEN.",
     )
     facility_code: str | None = strawberry.field(default=None, description="At this facility.")
     open: bool | None = strawberry.field(default=None, description="true: parked now; false: ended.")
@@ -365,7 +379,10 @@ class ParkingQuery:
     ) -> ParkingFacility | None:
         return await resolve.facility(info, code)
 
-    @strawberry.field(description="Parking sessions, newest first (keyset pagination).")
+    @strawberry.field(
+        description="Parking sessions, newest first (keyset pagination): a citizen's own, a parking officer's "
+        "unit's, all for operators (plates masked) and admins; none for other roles. `totalCount` counts the same."
+    )
     async def parking_sessions(
         self,
         info: Info,
