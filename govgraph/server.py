@@ -15,8 +15,8 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -32,6 +32,7 @@ from govgraph.config import Settings
 from govgraph.context import Context
 from govgraph.datasources.base import Stores
 from govgraph.events import EventBus, make_bus
+from govgraph.ide.web import ide_page, ide_routes
 from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema, limits
 
@@ -57,6 +58,10 @@ class GovGraphView(GraphQL[Context, None]):
         self.settings = settings
         self.bus = bus
         self.connections_per_token: Counter[str] = Counter()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # govgraph's own page (assets served from here, never a CDN), not strawberry's.
+        return ide_page(request, "/graphql", full=True)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
@@ -154,7 +159,7 @@ class RequireToken:
             wants_ide = scope["method"] == "GET" and "text/html" in conn.headers.get("accept", "")
             if wants_ide and self.settings.env == "development":
                 # The page only; it runs nothing. Its queries come back here with their own token.
-                await HTMLResponse(self.app.graphql_ide_html)(scope, receive, send)
+                await (await self.app.render_graphql_ide(Request(scope)))(scope, receive, send)
                 return
             try:
                 principal = verify_token(bearer_token(conn.headers.get("authorization")), self.settings)
@@ -214,7 +219,7 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if not failing and not bus_error else 503)
 
-    routes: list[Route | WebSocketRoute] = [
+    routes: list[Route | WebSocketRoute | Mount] = [
         Route("/graphql", guarded, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/public/graphql", public, methods=["GET", "POST"]),
@@ -222,6 +227,7 @@ def create_app(
         Route("/readyz", readyz),
         # Prometheus scrapes this; no token. Do not expose it publicly (block it at the proxy).
         Route("/metrics", observability.metrics_endpoint),
+        *ide_routes(),  # the IDE pages' own assets (GraphiQL installed with the package), same origin
     ]
     app = Starlette(
         routes=routes,

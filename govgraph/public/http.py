@@ -31,6 +31,7 @@ from govgraph.config import Settings
 from govgraph.context import Context
 from govgraph.datasources.base import Stores
 from govgraph.events import EventBus
+from govgraph.ide.web import ide_page
 from govgraph.public import Limits, build_public_schema
 
 LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -65,6 +66,10 @@ class PublicView(GraphQL[Context, None]):
         self.stores = stores
         self.settings = settings
         self.bus = bus
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # govgraph's own page (assets served from here, never a CDN), not strawberry's.
+        return ide_page(request, "/public/graphql", full=False)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
