@@ -183,7 +183,9 @@ async def test_birth_creates_a_citizen_with_a_valid_personal_id_linked_to_the_pa
     given = fresh_name()
     dob = TODAY - dt.timedelta(days=10)
     data = birth_input(None, given, dob, {"personalId": mother.pid}, father={"personalId": father.pid})
-    body = await officer(as_role, unit)(BIRTH, {"in": data})
+    # The payload reads the new-born in the population register too: an officer working in both stores.
+    both = officer(as_role, unit, ("registry", "population"))
+    body = await both(BIRTH, {"in": data})
     payload = body["data"]["birthRegister"]
     assert payload["userErrors"] == []
     reg = payload["registration"]
@@ -214,7 +216,7 @@ async def test_birth_creates_a_citizen_with_a_valid_personal_id_linked_to_the_pa
     assert set(event.payload["personal_ids"]) == {pid, mother.pid, father.pid}
     assert base64.b64decode(reg["id"]).decode() == f"CivilRegistration:{event.payload['registration_id']}"
     sub.close()
-    second = await officer(as_role, unit)(BIRTH, {"in": birth_input(None, fresh_name(), dob, UNKNOWN_MOTHER)})
+    second = await both(BIRTH, {"in": birth_input(None, fresh_name(), dob, UNKNOWN_MOTHER)})
     assert second["data"]["birthRegister"]["registration"]["entryNumber"] == 2
     assert second["data"]["birthRegister"]["citizen"]["parents"] == []
 
@@ -353,7 +355,9 @@ async def test_twenty_parallel_births_number_one_book_1_to_20(live_server: Any, 
     unit = await fresh_unit(seeded)
     names = [fresh_name() for _ in range(20)]
     dob = TODAY - dt.timedelta(days=3)
-    async with live_server.client(Role.OFFICER, subject=f"officer-{unit}", unit=unit, domains=("registry",)) as http:
+    # The payloads read the new-borns in the population register too: an officer working in both stores.
+    domains = ("registry", "population")
+    async with live_server.client(Role.OFFICER, subject=f"officer-{unit}", unit=unit, domains=domains) as http:
         bodies = [
             {"in": birth_input(None, n, dob, UNKNOWN_MOTHER, sex="MALE" if i % 2 else "FEMALE")}
             for i, n in enumerate(names)

@@ -120,3 +120,179 @@ NOT_PERSONAL |= {
     "ParkingSession.durationMinutes",
     "ParkingSession.facility",
 }
+
+# --- registry ---
+# A civil registration (birth, marriage, death entry) names several people: the child and the parents, the
+# spouses, the deceased and the declarant. Rows are scoped in SQL (govgraph/auth/scope.py: registry_scope): a
+# citizen sees the entries naming them or one of their children, a registry officer those kept in their unit
+# (a current unit keeps the books of the legacy wards it was formed from), operators all (masked), admins all.
+# Within a row, what identifies or describes a person is guarded here; an entry's own bookkeeping (type, number,
+# dates, place, book, verification) is statistics-grade. Register books are not personal and have no subject.
+
+
+@dataclass(frozen=True)
+class RegistrySubject(Subject):
+    """A Subject that also knows where the entry is kept (structure of ``unit``) and everyone it names."""
+
+    structure: str | None = None
+    parties: tuple[str, ...] = ()
+    """Personal IDs of every person the entry names, in any role."""
+
+
+class _RegistryParty(Reader):
+    """A person the entry names (any role), or their parent: the same rows a citizen's row scope returns."""
+
+    label = "the people the registration names and their parents"
+    staff = False
+
+    async def allows(self, ctx: Any, subject: Subject) -> bool:
+        from govgraph.auth.identity import Role
+        from govgraph.datasources.base import StoreUnavailable
+
+        p = ctx.principal
+        if not p.authenticated or p.role != Role.CITIZEN or not isinstance(subject, RegistrySubject):
+            return False
+        if p.subject in subject.parties:
+            return True
+        try:
+            children = await ctx.loaders.population.children_by_pid.load(p.subject)
+        except StoreUnavailable:
+            return False
+        return any(c.pid in subject.parties for c in children)
+
+
+class _RegistryOfficer(Reader):
+    """``Officer("registry")`` for entries kept by a current unit, including its legacy predecessors' books."""
+
+    label = "registry officers of the unit that keeps the registration (for a legacy ward: its successors)"
+
+    async def allows(self, ctx: Any, subject: Subject) -> bool:
+        from govgraph.auth.identity import Role
+        from govgraph.datasources.places import CURRENT
+        from govgraph.datasources.registry import places_of
+
+        p = ctx.principal
+        if p.role != Role.OFFICER or "registry" not in p.domains or not p.unit or subject.unit is None:
+            return False
+        structure = subject.structure if isinstance(subject, RegistrySubject) else None
+        return (subject.unit, structure or CURRENT.value) in places_of(p.unit, CURRENT.value)
+
+
+REGISTRY_PARTY = _RegistryParty()
+REGISTRY_OFFICER = _RegistryOfficer()
+
+
+def _registry_subject(owner: Callable[[Any], str | None]) -> Callable[[Any], Subject]:
+    """Subject of an object built from one entry (it carries ``entry``: schema/registry.py ``Entry``)."""
+
+    def describe(obj: Any) -> Subject:
+        e = obj.entry
+        return RegistrySubject(record=e.record, owner=owner(obj), unit=e.place[0], structure=e.place[1], parties=e.pids)
+
+    return describe
+
+
+REGISTRY_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
+    # Whose data each object is (the audit trail's subject): the entry's principal person, or the named one.
+    "CivilRegistration": _registry_subject(lambda r: r.entry.principal),
+    "BirthRegistration": _registry_subject(lambda b: b.entry.pid("CHILD")),
+    "RecordedParent": _registry_subject(lambda p: p.entry.pid(p.role)),
+    "MarriageRegistration": _registry_subject(lambda m: m.entry.pid("HUSBAND", "WIFE")),
+    "RecordedSpouse": _registry_subject(lambda s: s.entry.pid(s.role)),
+    "DeathRegistration": _registry_subject(lambda d: d.entry.pid("DECEASED")),
+    "RegistrationPerson": _registry_subject(lambda p: p.personal_id),
+    "MarginalNote": _registry_subject(lambda n: n.entry.principal),
+}
+SUBJECTS.update(REGISTRY_SUBJECTS)
+
+_REGISTRY = (REGISTRY_PARTY, REGISTRY_OFFICER, ADMIN)
+
+POLICY.update(
+    {
+        # The page image shows every name on it; marginal notes record name changes and corrections.
+        "CivilRegistration.scanUri": FieldPolicy(_REGISTRY),
+        "MarginalNote.content": FieldPolicy(_REGISTRY),
+        # Who keyed a paper entry in: a staff member's identity, for registry staff and admins (not the person's).
+        "CivilRegistration.digitisedBy": FieldPolicy((REGISTRY_OFFICER, ADMIN), audit=False),
+        # The child of a birth entry.
+        "BirthRegistration.familyName": FieldPolicy(_REGISTRY),
+        "BirthRegistration.middleName": FieldPolicy(_REGISTRY, masking.initial),
+        "BirthRegistration.givenName": FieldPolicy(_REGISTRY, masking.initial),
+        "BirthRegistration.fullName": FieldPolicy(_REGISTRY, masking.name),
+        "BirthRegistration.dateOfBirth": FieldPolicy(_REGISTRY),
+        "BirthRegistration.placeOfBirth": FieldPolicy(_REGISTRY),
+        "BirthRegistration.nativePlace": FieldPolicy(_REGISTRY),
+        "BirthRegistration.personalId": FieldPolicy(_REGISTRY, masking.personal_id),
+        "BirthRegistration.declarantName": FieldPolicy(_REGISTRY, masking.name),
+        "BirthRegistration.declarantRelationship": FieldPolicy(_REGISTRY),
+        "BirthRegistration.evidence": FieldPolicy(_REGISTRY),
+        # The parents as written.
+        "RecordedParent.fullName": FieldPolicy(_REGISTRY, masking.name),
+        "RecordedParent.birthYear": FieldPolicy(_REGISTRY),
+        "RecordedParent.residence": FieldPolicy(_REGISTRY),
+        # The spouses.
+        "RecordedSpouse.familyName": FieldPolicy(_REGISTRY),
+        "RecordedSpouse.middleName": FieldPolicy(_REGISTRY, masking.initial),
+        "RecordedSpouse.givenName": FieldPolicy(_REGISTRY, masking.initial),
+        "RecordedSpouse.fullName": FieldPolicy(_REGISTRY, masking.name),
+        "RecordedSpouse.dateOfBirth": FieldPolicy(_REGISTRY),
+        "RecordedSpouse.residence": FieldPolicy(_REGISTRY),
+        "RecordedSpouse.idNumber": FieldPolicy(_REGISTRY, masking.document_number),
+        # The deceased, and how and where they died.
+        "DeathRegistration.familyName": FieldPolicy(_REGISTRY),
+        "DeathRegistration.middleName": FieldPolicy(_REGISTRY, masking.initial),
+        "DeathRegistration.givenName": FieldPolicy(_REGISTRY, masking.initial),
+        "DeathRegistration.fullName": FieldPolicy(_REGISTRY, masking.name),
+        "DeathRegistration.birthYear": FieldPolicy(_REGISTRY),
+        "DeathRegistration.personalId": FieldPolicy(_REGISTRY, masking.personal_id),
+        "DeathRegistration.diedAt": FieldPolicy(_REGISTRY),
+        "DeathRegistration.placeOfDeath": FieldPolicy(_REGISTRY),
+        "DeathRegistration.causeOfDeath": FieldPolicy(_REGISTRY),
+        "DeathRegistration.declarantName": FieldPolicy(_REGISTRY, masking.name),
+        "DeathRegistration.declarantRelationship": FieldPolicy(_REGISTRY),
+        "DeathRegistration.evidence": FieldPolicy(_REGISTRY),
+        # Everyone named, and the link to them in the population register (whose own fields it guards).
+        "RegistrationPerson.fullName": FieldPolicy(_REGISTRY, masking.name),
+        "RegistrationPerson.personalId": FieldPolicy(_REGISTRY, masking.personal_id),
+        "RegistrationPerson.citizen": FieldPolicy(_REGISTRY),
+    }
+)
+
+# An entry's bookkeeping, sex/ethnicity/nationality (as on Citizen), the signer (printed on every certificate) and
+# links whose targets are guarded by their own entries.
+NOT_PERSONAL |= {
+    "CivilRegistration.id",
+    "CivilRegistration.type",
+    "CivilRegistration.entryNumber",
+    "CivilRegistration.registrationDate",
+    "CivilRegistration.pageNumber",
+    "CivilRegistration.lateRegistration",
+    "CivilRegistration.signerName",
+    "CivilRegistration.signerTitle",
+    "CivilRegistration.civilStatusOfficer",
+    "CivilRegistration.digitisedAt",
+    "CivilRegistration.verificationStatus",
+    "CivilRegistration.birth",
+    "CivilRegistration.marriage",
+    "CivilRegistration.death",
+    "CivilRegistration.book",
+    "CivilRegistration.registrationPlace",
+    "CivilRegistration.people",
+    "CivilRegistration.marginalNotes",
+    "BirthRegistration.sex",
+    "BirthRegistration.ethnicity",
+    "BirthRegistration.nationality",
+    "BirthRegistration.father",
+    "BirthRegistration.mother",
+    "RecordedParent.ethnicity",
+    "RecordedParent.nationality",
+    "MarriageRegistration.husband",
+    "MarriageRegistration.wife",
+    "RecordedSpouse.ethnicity",
+    "RecordedSpouse.nationality",
+    "DeathRegistration.sex",
+    "DeathRegistration.nationality",
+    "RegistrationPerson.role",
+    "MarginalNote.notedOn",
+    "MarginalNote.kind",
+}

@@ -54,3 +54,29 @@ def parking_sessions(principal: Principal) -> Any:
     if principal.role == Role.CITIZEN and principal.subject:
         return t.c.payer_pid == principal.subject
     return false()
+
+
+# --- registry ---
+
+
+def registry_scope(principal: Principal, children: tuple[str, ...] = ()) -> Any:
+    """Civil registrations (a hashable ``RegistryScope``, so batched loaders can be keyed by it): admins and
+    operators all (operators see masks), a registry officer those kept in their unit (a current unit keeps the
+    books of the legacy wards it was formed from too), a citizen those naming them or one of their ``children``
+    in any role (personal IDs from the population store, another database), everyone else none."""
+    from govgraph.datasources.registry import RegistryScope, places_of
+
+    if not principal.authenticated:
+        return RegistryScope()
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
+        return RegistryScope(everything=True)
+    if principal.role == Role.OFFICER and "registry" in principal.domains and principal.unit:
+        return RegistryScope(places=tuple(places_of(principal.unit, CURRENT.value)))
+    if principal.role == Role.CITIZEN and principal.subject:
+        return RegistryScope(people=tuple(sorted({principal.subject, *children})))
+    return RegistryScope()
+
+
+def civil_registrations(principal: Principal, children: tuple[str, ...] = ()) -> Any:
+    """Civil registrations a caller may see, as a SQL condition on the registry's ``registrations`` table."""
+    return registry_scope(principal, children).condition()

@@ -32,6 +32,7 @@ from sqlalchemy import (
     and_,
     column,
     exists,
+    false,
     func,
     insert,
     or_,
@@ -254,11 +255,34 @@ def places_of(code: str, structure: str | None) -> list[Place]:
     return [(code, structure)]
 
 
-def _at_places(code_col: Any, structure_col: Any, places: Sequence[Place]) -> ColumnElement[bool]:
+def at_places(code_col: Any, structure_col: Any, places: Sequence[Place]) -> ColumnElement[bool]:
     by_structure: dict[str, list[str]] = {}
     for code, structure in places:
         by_structure.setdefault(structure, []).append(code)
     return or_(*[and_(structure_col == s, code_col.in_(codes)) for s, codes in sorted(by_structure.items())])
+
+
+@dataclass(frozen=True)
+class RegistryScope:
+    """Which registrations a caller may see (built by ``govgraph.auth.scope.registry_scope``). Hashable, so
+    batched loaders are keyed by it; :meth:`condition` is the SQL condition every read of entries carries."""
+
+    everything: bool = False
+    places: tuple[Place, ...] = ()
+    """(unit code, structure) pairs whose entries are visible: an officer's unit and its legacy predecessors."""
+    people: tuple[str, ...] = ()
+    """Personal IDs: the entries naming any of them, in any role, are visible."""
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.everything:
+            return true()
+        r, p = registrations.c, registration_people.c
+        parts: list[ColumnElement[bool]] = []
+        if self.places:
+            parts.append(at_places(r.place_unit_code, r.place_unit_structure, self.places))
+        if self.people:
+            parts.append(r.id.in_(select(p.registration_id).where(p.pid.in_(list(self.people)))))
+        return or_(*parts) if parts else false()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -292,7 +316,7 @@ async def books_page(
     stmt = select(register_books)
     if f.unit_code:
         stmt = stmt.where(
-            _at_places(b.office_unit_code, b.office_unit_structure, places_of(f.unit_code, f.unit_structure))
+            at_places(b.office_unit_code, b.office_unit_structure, places_of(f.unit_code, f.unit_structure))
         )
     if f.register_type:
         stmt = stmt.where(b.register_type == f.register_type)
@@ -325,7 +349,7 @@ def _registration_where(f: RegistrationFilter) -> list[ColumnElement[bool]]:
     if f.register_type:
         where.append(r.register_type == f.register_type)
     if f.unit_code:
-        where.append(_at_places(r.place_unit_code, r.place_unit_structure, places_of(f.unit_code, f.unit_structure)))
+        where.append(at_places(r.place_unit_code, r.place_unit_structure, places_of(f.unit_code, f.unit_structure)))
     if f.registered_from:
         where.append(r.registration_date >= f.registered_from)
     if f.registered_to:
@@ -345,10 +369,18 @@ def _registration_where(f: RegistrationFilter) -> list[ColumnElement[bool]]:
 
 
 async def registrations_page(
-    store: Store, f: RegistrationFilter, order: str, descending: bool, first: int | None, after: str | None
+    store: Store,
+    f: RegistrationFilter,
+    order: str,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    scope: RegistryScope,
 ) -> Page:
+    """A page of registrations matching ``f`` within the caller's ``scope`` (its count too)."""
     keys = [(col, desc != descending) for col, desc in REGISTRATION_ORDERS[order]]
-    return await paginate(store, _registrations().where(*_registration_where(f)), keys, first, after)
+    stmt = _registrations().where(*_registration_where(f)).where(scope.condition())
+    return await paginate(store, stmt, keys, first, after)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -415,7 +447,15 @@ def _page_from(
 class _UnitPages:
     """``load(place_list)`` → the page of registrations kept at those places (a unit and its predecessors)."""
 
-    def __init__(self, loaders: RegistryLoaders, register_type: str | None, first: int | None, after: str | None):
+    def __init__(
+        self,
+        loaders: RegistryLoaders,
+        scope: RegistryScope,
+        register_type: str | None,
+        first: int | None,
+        after: str | None,
+    ):
+        self.scope = scope
         self.size = _page_size(first)
         self.after = after
         self.register_type = register_type
@@ -424,11 +464,11 @@ class _UnitPages:
         self._counts = loaders.registration_counts_by_place
 
     async def load(self, places: Sequence[Place]) -> Page:
-        loader = self._rows(self.register_type, self.size + 1, self.after)
+        loader = self._rows(self.scope, self.register_type, self.size + 1, self.after)
         parts = await loader.load_many(list(places))
         merged: list[Row[Any]] = [r for part in parts for r in part]
         merged.sort(key=lambda r: (r.registration_date, r.id), reverse=True)
-        counter = self._counts(self.register_type)
+        counter = self._counts(self.scope, self.register_type)
 
         async def count() -> int:
             return sum(n or 0 for n in await counter.load_many(list(places)))
@@ -442,29 +482,45 @@ class RegistryLoaders:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.book_by_id: OneLoader[int, Row[Any]] = OneLoader(self._books)
-        self.registration_by_id: OneLoader[int, Row[Any]] = OneLoader(self._registrations)
+        self.registration_by_id: LoaderFamily[int, Row[Any] | None] = LoaderFamily(
+            lambda scope: OneLoader(lambda ids: self._registrations(ids, scope))
+        )
         self.people_by_registration: ManyLoader[int, Row[Any]] = ManyLoader(self._people)
         self.notes_by_registration: ManyLoader[int, Row[Any]] = ManyLoader(self._notes)
-        self.registrations_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._by_pid)
+        self.registrations_by_pid: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
+            lambda scope: ManyLoader(lambda pids: self._by_pid(pids, scope))
+        )
         self.unit_tops: LoaderFamily[Place, list[Row[Any]]] = LoaderFamily(
-            lambda t, limit, after: ManyLoader(lambda keys: self._unit_tops(keys, t, limit, after))
+            lambda scope, t, limit, after: ManyLoader(lambda keys: self._unit_tops(keys, scope, t, limit, after))
         )
         self.registration_counts_by_place: LoaderFamily[Place, int | None] = LoaderFamily(
-            lambda t: OneLoader(lambda keys: self._counts(keys, t))
+            lambda scope, t: OneLoader(lambda keys: self._counts(keys, scope, t))
         )
         self.book_tops: LoaderFamily[int, list[Row[Any]]] = LoaderFamily(
-            lambda limit, after: ManyLoader(lambda keys: self._book_tops(keys, limit, after))
+            lambda scope, limit, after: ManyLoader(lambda keys: self._book_tops(keys, scope, limit, after))
+        )
+        self.book_counts: LoaderFamily[int, int | None] = LoaderFamily(
+            lambda scope: OneLoader(lambda ids: self._book_counts(ids, scope))
         )
 
-    def unit_page(self, register_type: str | None, first: int | None, after: str | None) -> _UnitPages:
-        return _UnitPages(self, register_type, first, after)
+    def unit_page(
+        self, scope: RegistryScope, register_type: str | None, first: int | None, after: str | None
+    ) -> _UnitPages:
+        return _UnitPages(self, scope, register_type, first, after)
 
-    async def book_page(self, book_id: int, entry_count: int, first: int | None, after: str | None) -> Page:
+    async def book_page(
+        self, scope: RegistryScope, book_id: int, entry_count: int, first: int | None, after: str | None
+    ) -> Page:
+        """A book's entries within ``scope``; the count is the book's tally when everything is visible, else
+        the visible entries counted (batched over the books asked for)."""
         size = _page_size(first)
-        rows = await self.book_tops(size + 1, after).load(book_id)
+        rows = await self.book_tops(scope, size + 1, after).load(book_id)
+        counter = self.book_counts(scope)
 
         async def count() -> int:
-            return entry_count
+            if scope.everything:
+                return entry_count
+            return await counter.load(book_id) or 0
 
         return _page_from(rows, BOOK_ORDER, size, after, count)
 
@@ -475,8 +531,8 @@ class RegistryLoaders:
             out.update(index_one(rows, lambda r: r.id))
         return out
 
-    async def _registrations(self, ids: Sequence[int]) -> dict[int, Row[Any]]:
-        rows = await self.store.all(_registrations().where(registrations.c.id.in_(ids)))
+    async def _registrations(self, ids: Sequence[int], scope: RegistryScope) -> dict[int, Row[Any]]:
+        rows = await self.store.all(_registrations().where(registrations.c.id.in_(ids), scope.condition()))
         return index_one(rows, lambda r: r.id)
 
     async def _people(self, ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
@@ -491,21 +547,22 @@ class RegistryLoaders:
         )
         return index_many(rows, lambda r: r.registration_id)
 
-    async def _by_pid(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    async def _by_pid(self, pids: Sequence[str], scope: RegistryScope) -> dict[str, list[Row[Any]]]:
         p = registration_people.c
         linked = select(p.pid, p.registration_id).where(p.pid.in_(pids)).distinct().subquery("linked")
         stmt = (
             select(linked.c.pid.label("link_pid"), *REGISTRATION_COLUMNS)
             .select_from(REGISTRATION_FROM.join(linked, linked.c.registration_id == registrations.c.id))
+            .where(scope.condition())
             .order_by(linked.c.pid, registrations.c.registration_date, registrations.c.id)
         )
         return index_many(await self.store.all(stmt), lambda r: r.link_pid)
 
     async def _unit_tops(
-        self, places: Sequence[Place], register_type: str | None, limit: int, after: str | None
+        self, places: Sequence[Place], scope: RegistryScope, register_type: str | None, limit: int, after: str | None
     ) -> dict[Place, list[Row[Any]]]:
         r = registrations.c
-        where: list[ColumnElement[bool]] = []
+        where: list[ColumnElement[bool]] = [scope.condition()]
         if register_type:
             where.append(r.register_type == register_type)
         if after:
@@ -515,11 +572,13 @@ class RegistryLoaders:
         )
         return {(k[0], k[1]): v for k, v in found.items()}
 
-    async def _counts(self, places: Sequence[Place], register_type: str | None) -> dict[Place, int]:
+    async def _counts(
+        self, places: Sequence[Place], scope: RegistryScope, register_type: str | None
+    ) -> dict[Place, int]:
         r = registrations.c
         stmt = (
             select(r.place_unit_code, r.place_unit_structure, func.count().label("n"))
-            .where(tuple_(r.place_unit_code, r.place_unit_structure).in_(list(places)))
+            .where(tuple_(r.place_unit_code, r.place_unit_structure).in_(list(places)), scope.condition())
             .group_by(r.place_unit_code, r.place_unit_structure)
         )
         if register_type:
@@ -528,12 +587,23 @@ class RegistryLoaders:
         counts = {(row.place_unit_code, row.place_unit_structure): int(row.n) for row in rows}
         return {place: counts.get(place, 0) for place in places}
 
-    async def _book_tops(self, ids: Sequence[int], limit: int, after: str | None) -> dict[int, list[Row[Any]]]:
-        where: list[ColumnElement[bool]] = []
+    async def _book_tops(
+        self, ids: Sequence[int], scope: RegistryScope, limit: int, after: str | None
+    ) -> dict[int, list[Row[Any]]]:
+        where: list[ColumnElement[bool]] = [scope.condition()]
         if after:
             where.append(keyset_after(BOOK_ORDER, decode_cursor(after, len(BOOK_ORDER))))
         found = await _top_per_key(self.store, [registrations.c.book_id], [(i,) for i in ids], where, BOOK_ORDER, limit)
         return {k[0]: v for k, v in found.items()}
+
+    async def _book_counts(self, ids: Sequence[int], scope: RegistryScope) -> dict[int, int]:
+        r = registrations.c
+        stmt = (
+            select(r.book_id, func.count().label("n"))
+            .where(r.book_id.in_(list(ids)), scope.condition())
+            .group_by(r.book_id)
+        )
+        return {int(row.book_id): int(row.n) for row in await self.store.all(stmt)}
 
 
 # ---------------------------------------------------------------------------------------------------------

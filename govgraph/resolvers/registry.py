@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, select
 
+from govgraph.auth import scope
 from govgraph.auth.identity import Role
 from govgraph.auth.roles import require, require_unit
 from govgraph.context import Info
 from govgraph.datasources import registry as ds
-from govgraph.datasources.base import StoreUnavailable
+from govgraph.datasources.base import Page, StoreUnavailable
 from govgraph.datasources.places import CURRENT, gazetteer
 from govgraph.domain import registry as rules
 from govgraph.domain.identity import InvalidPersonalId, Sex, make_personal_id, parse_personal_id
@@ -48,12 +49,46 @@ async def books_by_id(info: Info, node_ids: list[str], required: bool) -> list[t
     return common.ordered([types.RegisterBook.from_row(found[i]) if i in found else None for i in ids], required)
 
 
+async def row_scope(info: Info) -> ds.RegistryScope:
+    """Which registrations the caller may see (auth/scope.py). A citizen's children come from the population
+    store (another database); when it does not answer, a citizen sees only the entries naming them."""
+    p = info.context.principal
+    children: tuple[str, ...] = ()
+    if p.authenticated and p.role == Role.CITIZEN and p.subject:
+        try:
+            rows = await info.context.loaders.population.children_by_pid.load(p.subject)
+        except StoreUnavailable:
+            rows = []
+        children = tuple(r.pid for r in rows)
+    found: ds.RegistryScope = scope.registry_scope(p, children)
+    return found
+
+
+async def _people_of(info: Info, rows: list[Row[Any]]) -> dict[int, list[Row[Any]]]:
+    """The people each entry names (one batched, cached load; ``people`` then reads the same cache)."""
+    ids = [int(r.id) for r in rows]
+    found = await info.context.loaders.registry.people_by_registration.load_many(ids)
+    return dict(zip(ids, found, strict=True))
+
+
+async def _made(info: Info, rows: list[Row[Any]]) -> list[types.CivilRegistration]:
+    people = await _people_of(info, rows)
+    return [types.CivilRegistration.from_row(r, people[int(r.id)]) for r in rows]
+
+
+async def _connection(info: Info, page: Page) -> Connection[types.CivilRegistration]:
+    people = await _people_of(info, list(page.rows))
+    return common.connection(page, lambda r: types.CivilRegistration.from_row(r, people[int(r.id)]))
+
+
 async def registrations_by_id(info: Info, node_ids: list[str], required: bool) -> list[types.CivilRegistration | None]:
+    """``node``/``nodes`` and reloads after a write or an event: only registrations the caller may see."""
     ids = _int_ids(node_ids)
-    rows = await info.context.loaders.registry.registration_by_id.load_many([i for i in ids if i is not None])
+    loader = info.context.loaders.registry.registration_by_id(await row_scope(info))
+    rows = await loader.load_many([i for i in ids if i is not None])
     found = {r.id: r for r in rows if r is not None}
-    made = [types.CivilRegistration.from_row(found[i]) if i in found else None for i in ids]
-    return common.ordered(made, required)
+    made = {r.registration_id: r for r in await _made(info, list(found.values()))}
+    return common.ordered([made.get(i) if i is not None else None for i in ids], required)
 
 
 async def book(info: Info, book_id: int) -> types.RegisterBook:
@@ -63,19 +98,22 @@ async def book(info: Info, book_id: int) -> types.RegisterBook:
     return types.RegisterBook.from_row(row)
 
 
-async def people(info: Info, registration_id: int) -> list[types.RegistrationPerson]:
+async def people(info: Info, entry: types.Entry, registration_id: int) -> list[types.RegistrationPerson]:
     rows = await info.context.loaders.registry.people_by_registration.load(registration_id)
     order = list(types.RegistrationRole.__members__)
     return [
-        types.RegistrationPerson(role=types.RegistrationRole(r.role), full_name=r.full_name, personal_id=r.pid)
+        types.RegistrationPerson(
+            role=types.RegistrationRole(r.role), full_name=r.full_name, personal_id=r.pid, entry=entry
+        )
         for r in sorted(rows, key=lambda r: order.index(r.role))
     ]
 
 
-async def marginal_notes(info: Info, registration_id: int) -> list[types.MarginalNote]:
+async def marginal_notes(info: Info, entry: types.Entry, registration_id: int) -> list[types.MarginalNote]:
     rows = await info.context.loaders.registry.notes_by_registration.load(registration_id)
     return [
-        types.MarginalNote(noted_on=r.noted_on, kind=types.MarginalNoteKind(r.kind), content=r.content) for r in rows
+        types.MarginalNote(noted_on=r.noted_on, kind=types.MarginalNoteKind(r.kind), content=r.content, entry=entry)
+        for r in rows
     ]
 
 
@@ -129,21 +167,25 @@ async def civil_registrations(
         )
     field = order.field.name if order else "REGISTRATION_DATE"
     descending = order.descending if order else False
-    page = await ds.registrations_page(info.context.stores["registry"], flt, field, descending, first, after)
-    return common.connection(page, types.CivilRegistration.from_row)
+    store = info.context.stores["registry"]
+    page = await ds.registrations_page(store, flt, field, descending, first, after, await row_scope(info))
+    return await _connection(info, page)
 
 
 async def book_registrations(
     info: Info, book_id: int, entry_count: int, first: int | None, after: str | None
 ) -> Connection[types.CivilRegistration]:
-    page = await info.context.loaders.registry.book_page(book_id, entry_count, first, after)
-    return common.connection(page, types.CivilRegistration.from_row)
+    """A book's entries the caller may see; ``totalCount`` counts only those (the book's own ``entryCount`` is
+    its tally, not personal)."""
+    page = await info.context.loaders.registry.book_page(await row_scope(info), book_id, entry_count, first, after)
+    return await _connection(info, page)
 
 
 async def citizen_registrations(info: Info, pid: str) -> list[types.CivilRegistration]:
-    """Every registration a citizen appears in (any role), oldest first: for ``Citizen.civilRegistrations``."""
-    rows = await info.context.loaders.registry.registrations_by_pid.load(pid)
-    return [types.CivilRegistration.from_row(r) for r in rows]
+    """Every registration a citizen appears in (any role) that the caller may see, oldest first: for
+    ``Citizen.civilRegistrations``."""
+    rows = await info.context.loaders.registry.registrations_by_pid(await row_scope(info)).load(pid)
+    return await _made(info, rows)
 
 
 async def unit_registrations(
@@ -155,9 +197,11 @@ async def unit_registrations(
     after: str | None,
 ) -> Connection[types.CivilRegistration]:
     """Registrations kept in a unit, newest first (legacy predecessors included for a current unit)."""
-    pages = info.context.loaders.registry.unit_page(register_type.name if register_type else None, first, after)
+    pages = info.context.loaders.registry.unit_page(
+        await row_scope(info), register_type.name if register_type else None, first, after
+    )
     page = await pages.load(ds.places_of(code, structure))
-    return common.connection(page, types.CivilRegistration.from_row)
+    return await _connection(info, page)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -840,7 +884,8 @@ async def registrations_added(
     info: Info, register_type: types.RegisterType | None
 ) -> AsyncIterator[types.CivilRegistration]:
     """civilRegistrationAdded: each new registration a registry officer's unit wrote (an admin: all), reloaded
-    through fresh loaders after the commit."""
+    through fresh loaders after the commit, so the row scope and the field policy of a query apply to every
+    event (an entry the subscriber may not see is not delivered)."""
     p = info.context.principal
     require(p, Role.OFFICER, domain=STORE)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,42 @@ if TYPE_CHECKING:
 UnitRef = Annotated["AdministrativeUnit", strawberry.lazy("govgraph.schema.places")]
 StructureRef = Annotated["UnitStructure", strawberry.lazy("govgraph.schema.places")]
 CitizenRef = Annotated["Citizen", strawberry.lazy("govgraph.schema.population")]
+
+
+PRINCIPAL_ROLES = ("CHILD", "DECEASED", "HUSBAND", "WIFE")
+"""Whose entry it is, in this order of preference: the person its own fields are about (for the audit trail)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the policy checks an entry's personal fields against (auth/policy.py, registry block): the record,
+    where it is kept, and the personal IDs of everyone it names, by role. Every object built from one entry
+    (its details, parents, spouses, people, notes) carries it."""
+
+    record: str
+    """'CivilRegistration:<id>', for the audit trail."""
+    place: tuple[str, str]
+    """(unit code, structure) of the registration place (the unit that keeps the book)."""
+    named: tuple[tuple[str, str], ...] = ()
+    """(role, personal ID) of each person the entry names whose personal ID is known."""
+
+    @classmethod
+    def of(cls, registration_id: int, place: tuple[str, str], people: Any) -> Entry:
+        named = tuple(sorted((str(p.role), str(p.pid)) for p in people if p.pid))
+        return cls(record=f"CivilRegistration:{registration_id}", place=place, named=named)
+
+    def pid(self, *roles: str) -> str | None:
+        """The personal ID of the first of ``roles`` the entry names with a known personal ID."""
+        by_role = dict(self.named)
+        return next((by_role[r] for r in roles if r in by_role), None)
+
+    @property
+    def pids(self) -> tuple[str, ...]:
+        return tuple(sorted({pid for _, pid in self.named}))
+
+    @property
+    def principal(self) -> str | None:
+        return self.pid(*PRINCIPAL_ROLES)
 
 
 @strawberry.enum(description="Kind of civil-status event, each kept in its own register book.")
@@ -66,16 +103,18 @@ class MarginalNoteKind(Enum):
 class MarginalNote:
     noted_on: dt.date = strawberry.field(description="Date the note was made.")
     kind: MarginalNoteKind = strawberry.field(description="Change, correction or supplement.")
-    content: str = strawberry.field(description="The note as written, with the decision it is based on.")
+    content: str | None = strawberry.field(description="The note as written, with the decision it is based on.")
+    entry: strawberry.Private[Entry]
 
 
 @strawberry.type(description="A person named in a registration, as written, linked to the population register.")
 class RegistrationPerson:
     role: RegistrationRole = strawberry.field(description="Their part in the registration.")
-    full_name: str = strawberry.field(description="Full name as written in the book (NFC).")
+    full_name: str | None = strawberry.field(description="Full name as written in the book (NFC).")
     personal_id: str | None = strawberry.field(
         description="12-digit personal ID, as written or matched at digitisation; null when unknown."
     )
+    entry: strawberry.Private[Entry]
 
     @strawberry.field(
         description="The person in the population register (another store): null when the personal ID is "
@@ -87,23 +126,26 @@ class RegistrationPerson:
 
 @strawberry.type(description="A parent as written in a birth entry (year of birth only on older forms).")
 class RecordedParent:
-    full_name: str = strawberry.field(description="Full name as written.")
+    full_name: str | None = strawberry.field(description="Full name as written.")
     birth_year: int | None = strawberry.field(description="Year of birth.")
     ethnicity: str | None = strawberry.field(description="Ethnicity (dân tộc).")
     nationality: str | None = strawberry.field(description="Nationality (quốc tịch).")
     residence: str | None = strawberry.field(description="Place of residence (nơi cư trú) as written.")
+    entry: strawberry.Private[Entry]
+    role: strawberry.Private[str]
+    """FATHER or MOTHER."""
 
 
 @strawberry.type(description="Content of a birth entry (Law on Civil Status 2014, Art. 14).")
 class BirthRegistration:
-    family_name: str = strawberry.field(description="The child's family name (họ).")
-    middle_name: str = strawberry.field(description="The child's middle name(s) (chữ đệm); may be empty.")
-    given_name: str = strawberry.field(description="The child's given name (tên).")
-    full_name: str = strawberry.field(description="The child's full name as written.")
+    family_name: str | None = strawberry.field(description="The child's family name (họ).")
+    middle_name: str | None = strawberry.field(description="The child's middle name(s) (chữ đệm); may be empty.")
+    given_name: str | None = strawberry.field(description="The child's given name (tên).")
+    full_name: str | None = strawberry.field(description="The child's full name as written.")
     sex: Sex = strawberry.field(description="The child's sex.")
-    date_of_birth: dt.date = strawberry.field(description="Date of birth.")
-    place_of_birth: str = strawberry.field(description="Place of birth (nơi sinh), usually a hospital.")
-    native_place: str = strawberry.field(description="Native place (quê quán).")
+    date_of_birth: dt.date | None = strawberry.field(description="Date of birth.")
+    place_of_birth: str | None = strawberry.field(description="Place of birth (nơi sinh), usually a hospital.")
+    native_place: str | None = strawberry.field(description="Native place (quê quán).")
     ethnicity: str = strawberry.field(description="The child's ethnicity.")
     nationality: str = strawberry.field(description="The child's nationality.")
     personal_id: str | None = strawberry.field(
@@ -111,48 +153,56 @@ class BirthRegistration:
     )
     father: RecordedParent | None = strawberry.field(description="The father; null when paternity is undetermined.")
     mother: RecordedParent = strawberry.field(description="The mother.")
-    declarant_name: str = strawberry.field(description="Who declared the birth (người đi khai sinh).")
-    declarant_relationship: str = strawberry.field(description="The declarant's relationship to the child.")
-    evidence: str = strawberry.field(description="Supporting document: giấy chứng sinh number or witness statement.")
+    declarant_name: str | None = strawberry.field(description="Who declared the birth (người đi khai sinh).")
+    declarant_relationship: str | None = strawberry.field(description="The declarant's relationship to the child.")
+    evidence: str | None = strawberry.field(
+        description="Supporting document: giấy chứng sinh number or witness statement."
+    )
+    entry: strawberry.Private[Entry]
 
 
 @strawberry.type(description="One party to a marriage, as written on the certificate.")
 class RecordedSpouse:
-    family_name: str = strawberry.field(description="Family name (họ).")
-    middle_name: str = strawberry.field(description="Middle name(s) (chữ đệm); may be empty.")
-    given_name: str = strawberry.field(description="Given name (tên).")
-    full_name: str = strawberry.field(description="Full name as written.")
-    date_of_birth: dt.date = strawberry.field(description="Date of birth.")
+    family_name: str | None = strawberry.field(description="Family name (họ).")
+    middle_name: str | None = strawberry.field(description="Middle name(s) (chữ đệm); may be empty.")
+    given_name: str | None = strawberry.field(description="Given name (tên).")
+    full_name: str | None = strawberry.field(description="Full name as written.")
+    date_of_birth: dt.date | None = strawberry.field(description="Date of birth.")
     ethnicity: str = strawberry.field(description="Ethnicity (dân tộc).")
     nationality: str = strawberry.field(description="Nationality (quốc tịch).")
-    residence: str = strawberry.field(description="Place of residence as written.")
+    residence: str | None = strawberry.field(description="Place of residence as written.")
     id_number: str | None = strawberry.field(
         description="Identity document number as written (9-digit CMND on older entries, 12-digit later)."
     )
+    entry: strawberry.Private[Entry]
+    role: strawberry.Private[str]
+    """HUSBAND or WIFE."""
 
 
 @strawberry.type(description="Content of a marriage entry (Law on Civil Status 2014, Art. 17).")
 class MarriageRegistration:
     husband: RecordedSpouse = strawberry.field(description="The husband (bên chồng).")
     wife: RecordedSpouse = strawberry.field(description="The wife (bên vợ).")
+    entry: strawberry.Private[Entry]
 
 
 @strawberry.type(description="Content of a death entry (khai tử).")
 class DeathRegistration:
-    family_name: str = strawberry.field(description="The deceased's family name.")
-    middle_name: str = strawberry.field(description="The deceased's middle name(s); may be empty.")
-    given_name: str = strawberry.field(description="The deceased's given name.")
-    full_name: str = strawberry.field(description="The deceased's full name as written.")
+    family_name: str | None = strawberry.field(description="The deceased's family name.")
+    middle_name: str | None = strawberry.field(description="The deceased's middle name(s); may be empty.")
+    given_name: str | None = strawberry.field(description="The deceased's given name.")
+    full_name: str | None = strawberry.field(description="The deceased's full name as written.")
     sex: Sex = strawberry.field(description="The deceased's sex.")
-    birth_year: int = strawberry.field(description="Year of birth.")
+    birth_year: int | None = strawberry.field(description="Year of birth.")
     personal_id: str | None = strawberry.field(description="Personal ID number, if the person had one.")
     nationality: str = strawberry.field(description="Nationality.")
-    died_at: dt.datetime = strawberry.field(description="Hour, day, month and year of death (+07:00).")
-    place_of_death: str = strawberry.field(description="Place of death (nơi chết).")
-    cause_of_death: str = strawberry.field(description="Cause of death as written.")
-    declarant_name: str = strawberry.field(description="Who declared the death (người đi khai tử).")
-    declarant_relationship: str = strawberry.field(description="The declarant's relationship to the deceased.")
-    evidence: str = strawberry.field(description="Supporting document (giấy báo tử).")
+    died_at: dt.datetime | None = strawberry.field(description="Hour, day, month and year of death (+07:00).")
+    place_of_death: str | None = strawberry.field(description="Place of death (nơi chết).")
+    cause_of_death: str | None = strawberry.field(description="Cause of death as written.")
+    declarant_name: str | None = strawberry.field(description="Who declared the death (người đi khai tử).")
+    declarant_relationship: str | None = strawberry.field(description="The declarant's relationship to the deceased.")
+    evidence: str | None = strawberry.field(description="Supporting document (giấy báo tử).")
+    entry: strawberry.Private[Entry]
 
 
 @strawberry.type(
@@ -244,9 +294,13 @@ class CivilRegistration(relay.Node):
     book_id: strawberry.Private[int]
     place_code: strawberry.Private[str]
     place_structure: strawberry.Private[str]
+    entry: strawberry.Private[Entry]
 
     @classmethod
-    def from_row(cls, r: Any) -> CivilRegistration:
+    def from_row(cls, r: Any, people: Any) -> CivilRegistration:
+        """An entry from its row and its ``registration_people`` rows (who it names: what its guarded fields
+        are checked against)."""
+        e = Entry.of(r.id, (r.place_unit_code, r.place_unit_structure), people)
         return cls(
             key=str(r.id),
             type=RegisterType(r.register_type),
@@ -261,13 +315,14 @@ class CivilRegistration(relay.Node):
             digitised_by=r.digitised_by,
             digitised_at=local(r.digitised_at),
             verification_status=VerificationStatus(r.verified_status),
-            birth=_birth(r) if r.register_type == "BIRTH" else None,
-            marriage=_marriage(r) if r.register_type == "MARRIAGE" else None,
-            death=_death(r) if r.register_type == "DEATH" else None,
+            birth=_birth(r, e) if r.register_type == "BIRTH" else None,
+            marriage=_marriage(r, e) if r.register_type == "MARRIAGE" else None,
+            death=_death(r, e) if r.register_type == "DEATH" else None,
             registration_id=r.id,
             book_id=r.book_id,
             place_code=r.place_unit_code,
             place_structure=r.place_unit_structure,
+            entry=e,
         )
 
     @classmethod
@@ -289,14 +344,14 @@ class CivilRegistration(relay.Node):
 
     @strawberry.field(description="Everyone named in the entry, with their role.")
     async def people(self, info: Info) -> list[RegistrationPerson]:
-        return await resolve.people(info, self.registration_id)
+        return await resolve.people(info, self.entry, self.registration_id)
 
     @strawberry.field(description="Notes written in the margin since registration, oldest first.")
     async def marginal_notes(self, info: Info) -> list[MarginalNote]:
-        return await resolve.marginal_notes(info, self.registration_id)
+        return await resolve.marginal_notes(info, self.entry, self.registration_id)
 
 
-def _birth(r: Any) -> BirthRegistration:
+def _birth(r: Any, e: Entry) -> BirthRegistration:
     father = None
     if r.birth_father_full_name:
         father = RecordedParent(
@@ -305,6 +360,8 @@ def _birth(r: Any) -> BirthRegistration:
             ethnicity=r.birth_father_ethnicity,
             nationality=r.birth_father_nationality,
             residence=r.birth_father_residence,
+            entry=e,
+            role="FATHER",
         )
     return BirthRegistration(
         family_name=r.birth_child_family_name,
@@ -325,14 +382,17 @@ def _birth(r: Any) -> BirthRegistration:
             ethnicity=r.birth_mother_ethnicity,
             nationality=r.birth_mother_nationality,
             residence=r.birth_mother_residence,
+            entry=e,
+            role="MOTHER",
         ),
         declarant_name=r.birth_declarant_name,
         declarant_relationship=r.birth_declarant_relationship,
         evidence=r.birth_evidence,
+        entry=e,
     )
 
 
-def _spouse(r: Any, side: str) -> RecordedSpouse:
+def _spouse(r: Any, side: str, e: Entry) -> RecordedSpouse:
     m = r._mapping
     p = f"marriage_{side}_"
     return RecordedSpouse(
@@ -345,14 +405,16 @@ def _spouse(r: Any, side: str) -> RecordedSpouse:
         nationality=m[p + "nationality"],
         residence=m[p + "residence"],
         id_number=m[p + "id_number"],
+        entry=e,
+        role=side.upper(),
     )
 
 
-def _marriage(r: Any) -> MarriageRegistration:
-    return MarriageRegistration(husband=_spouse(r, "husband"), wife=_spouse(r, "wife"))
+def _marriage(r: Any, e: Entry) -> MarriageRegistration:
+    return MarriageRegistration(husband=_spouse(r, "husband", e), wife=_spouse(r, "wife", e), entry=e)
 
 
-def _death(r: Any) -> DeathRegistration:
+def _death(r: Any, e: Entry) -> DeathRegistration:
     died_at = local(r.death_died_at)
     assert died_at is not None  # noqa: S101 - the column is NOT NULL for death entries
     return DeathRegistration(
@@ -370,6 +432,7 @@ def _death(r: Any) -> DeathRegistration:
         declarant_name=r.death_declarant_name,
         declarant_relationship=r.death_declarant_relationship,
         evidence=r.death_evidence,
+        entry=e,
     )
 
 
