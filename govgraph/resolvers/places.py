@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from govgraph.auth import scope
 from govgraph.context import Info
-from govgraph.datasources import population as population_ds
 from govgraph.datasources.base import list_page
 from govgraph.datasources.places import LEGACY, Structure, gazetteer
 from govgraph.schema import common
@@ -59,10 +57,17 @@ def conversions(code: str, structure: str) -> list[types.UnitConversion]:
 
 
 async def residents(
-    info: Info, code: str, structure: str, first: int | None, after: str | None
+    info: Info,
+    code: str,
+    structure: str,
+    first: int | None,
+    after: str | None,
+    order: population_types.CitizenOrder | None = None,
+    extra: population_types.CitizenFilterInput | None = None,
 ) -> Connection[population_types.Citizen]:
-    f = population_ds.CitizenFilter(unit_code=code, unit_structure=structure)
-    row_scope = scope.citizens(info.context.principal)
-    store = info.context.stores["population"]
-    page = await population_ds.citizens_page(store, f, "PERSONAL_ID", False, first, after, row_scope)
-    return common.connection(page, population_types.Citizen.from_row)
+    """A unit's permanent residents: the citizens list with the unit fixed (same filters, order and scope)."""
+    from govgraph.resolvers import population as population_resolvers
+
+    f = population_types.CitizenFilterInput(**{**(vars(extra) if extra else {}), "unit_code": code,
+                                               "unit_structure": structure})  # fmt: skip
+    return await population_resolvers.citizens(info, f, order, first, after)

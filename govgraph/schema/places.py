@@ -14,7 +14,7 @@ from govgraph.resolvers import places as resolve
 from govgraph.schema.common import Connection, ordered
 
 if TYPE_CHECKING:
-    from govgraph.schema.population import Citizen
+    from govgraph.schema.population import Citizen, CitizenFilterInput, CitizenOrder
 
 
 @strawberry.enum(description="Which administrative structure a unit code belongs to. A code alone is ambiguous.")
@@ -103,8 +103,16 @@ class AdministrativeUnit(relay.Node):
         info: Info,
         first: Annotated[int | None, strawberry.argument(description="Page size (at most 100).")] = None,
         after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+        order_by: Annotated[
+            Annotated[CitizenOrder, strawberry.lazy("govgraph.schema.population")] | None,
+            strawberry.argument(description="Ordering (default: by personal ID)."),
+        ] = None,
+        filter: Annotated[
+            Annotated[CitizenFilterInput, strawberry.lazy("govgraph.schema.population")] | None,
+            strawberry.argument(description="More filters (name, sex, birth dates); the unit is this one."),
+        ] = None,
     ) -> Connection[Annotated[Citizen, strawberry.lazy("govgraph.schema.population")]] | None:
-        return await resolve.residents(info, self.code, self.structure.name, first, after)
+        return await resolve.residents(info, self.code, self.structure.name, first, after, order_by, filter)
 
     if TYPE_CHECKING:
         from govgraph.schema.registry import CivilRegistration, RegisterType
