@@ -407,8 +407,12 @@ async def test_the_denouncer_is_never_exposed(as_admin: GQL, seeded: Seeded) -> 
     schema = build_schema()._schema
     case_type = schema.type_map["Case"]
     assert isinstance(case_type, GraphQLObjectType)
-    sdl = schema.type_map["Citizen"], case_type
-    assert not any("denounc" in name.lower() for t in sdl for name in t.fields)  # type: ignore[attr-defined]
+    citizen_type = schema.type_map["Citizen"]
+    assert isinstance(citizen_type, GraphQLObjectType)
+    assert not any("denounc" in name.lower() for name in citizen_type.fields)
+    # The one way to the identity is the guarded Case.denouncer (tests/test_authorization_complaints.py);
+    # admins get null there, like everyone who is not the resolver, designated staff or the denouncer.
+    assert [name for name in case_type.fields if "denounc" in name.lower()] == ["denouncer"]
     store = seeded.stores["complaints"]
     idc, cc = ds.denouncer_identities.c, ds.cases.c
     rows = await store.all(
@@ -419,9 +423,12 @@ async def test_the_denouncer_is_never_exposed(as_admin: GQL, seeded: Seeded) -> 
     assert len(rows) == await store.scalar(select(func.count()).where(cc.kind == "DENUNCIATION"))
     secrets = {r.code: r for r in rows}
     nodes = await _all_cases(
-        as_admin, {"kind": "DENUNCIATION"}, "code subject complainant { fullName } complainants { fullName }"
+        as_admin,
+        {"kind": "DENUNCIATION"},
+        "code subject complainant { fullName } complainants { fullName } denouncer { fullName }",
     )
     for n in nodes:
+        assert n["denouncer"] is None
         r = secrets[n["code"]]
         assert "[đã lược bỏ]" in n["subject"]
         for secret in (r.full_name, r.pid, r.phone, r.address):
@@ -541,7 +548,9 @@ async def test_batching_same_statement_count_for_10_and_100_cases_complainants(a
     ten = await _cases_with_people(as_admin, 10)
     hundred = await _cases_with_people(as_admin, 100)
     assert ten == hundred
-    assert hundred == {"complaints": 4, "population": 1}
+    # Case.complainant and Complainant.citizen are each guarded by the field policy (an await before the
+    # resolver), so their citizen loads may land in two batches: still constant, whatever the page size.
+    assert hundred["complaints"] == 4 and hundred["population"] <= 2
 
 
 async def _units_cases(as_admin: GQL, n: int, structure: str) -> int:

@@ -296,3 +296,120 @@ NOT_PERSONAL |= {
     "MarginalNote.notedOn",
     "MarginalNote.kind",
 }
+
+
+# --- complaints ---
+# Cases (khiếu nại / tố cáo), their history, complainants and THE DENOUNCER'S IDENTITY (DOMAIN.md §6.3).
+# A case's Subject: record 'Case:<code>' (the code is not a personal ID); owner = the lead complainant of a
+# complaint for staff readers (their reads show in that person's accessLog), the citizen themselves for a
+# citizen (row scoping returns a citizen only the cases they petitioned), and None for staff reading a
+# denunciation, so no audit entry links a denouncer's personal ID to a case; unit = the current units
+# responsible for the case, comma-separated (a legacy ward split in 2025 has several successors);
+# assignee = the assigned inspector, who is also the case's resolver (the person competent to resolve acts
+# through them: the read side has no other resolver id); designated = the viewer, when the resolver
+# designated them with caseDesignateReader (denouncer_readers table).
+
+from govgraph.auth.rules import ASSIGNED_INSPECTOR, DESIGNATED  # noqa: E402
+
+
+@dataclass(frozen=True)
+class _ComplaintsOfficer(Reader):
+    """A complaints officer of one of the case's responsible units (Subject.unit lists them, comma-separated)."""
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return "complaints officers of the case's unit (or of the successor unit of its legacy ward)"
+
+    async def allows(self, ctx: Any, subject: Subject) -> bool:
+        from govgraph.auth.identity import Role
+
+        p = ctx.principal
+        return (
+            p.role == Role.OFFICER
+            and "complaints" in p.domains
+            and bool(p.unit)
+            and subject.unit is not None
+            and p.unit in subject.unit.split(",")
+        )
+
+
+COMPLAINTS_OFFICER = _ComplaintsOfficer()
+
+
+def _case_subject(c: Any) -> Subject:
+    """Case, CaseEvent, DenouncerIdentity: the case's own Subject (``c.ref``, a schema.complaints.CaseRef)."""
+    r = c.ref
+    return Subject(
+        record=f"Case:{r.code}", owner=r.owner_pid, unit=",".join(r.units), assignee=r.resolver_id,
+        designated=r.designated,
+    )  # fmt: skip
+
+
+def _complainant_subject(k: Any) -> Subject:
+    """A signatory of a complaint: the case's Subject, owned by that signatory."""
+    r = k.ref
+    return Subject(
+        record=f"Case:{r.code}", owner=k.personal_id, unit=",".join(r.units), assignee=r.resolver_id,
+        designated=r.designated,
+    )  # fmt: skip
+
+
+COMPLAINTS_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
+    "Case": _case_subject,
+    "CaseEvent": _case_subject,
+    "DenouncerIdentity": _case_subject,
+    "Complainant": _complainant_subject,
+}
+SUBJECTS.update(COMPLAINTS_SUBJECTS)
+
+_CASE = (SELF, COMPLAINTS_OFFICER, ASSIGNED_INSPECTOR, DESIGNATED, ADMIN)
+"""The case file: its petitioner, the officers of its unit, the inspector verifying it, staff the resolver
+designated, admins. Operators (city-wide) get null or masks."""
+_DENOUNCER = (SELF, ASSIGNED_INSPECTOR, DESIGNATED)
+"""Law on Denunciations Art. 56: only the person competent to resolve (the assigned inspector as resolver)
+and the staff they designate unseal it, and the denouncer themselves. NEVER admins or operators."""
+
+POLICY.update(
+    {
+        "Case.subject": FieldPolicy(_CASE),
+        "Case.contestedAct": FieldPolicy(_CASE),
+        "Case.contestedOn": FieldPolicy(_CASE),
+        "Case.outcome": FieldPolicy(_CASE),
+        "Case.complainant": FieldPolicy(_CASE),
+        "Case.denouncer": FieldPolicy(_DENOUNCER),
+        "CaseEvent.actor": FieldPolicy(_CASE),
+        "CaseEvent.note": FieldPolicy(_CASE),
+        "Complainant.fullName": FieldPolicy(_CASE, masking.name),
+        "Complainant.address": FieldPolicy(_CASE),
+        "Complainant.phone": FieldPolicy(_CASE, masking.phone),
+        "Complainant.citizen": FieldPolicy(_CASE),
+        "DenouncerIdentity.fullName": FieldPolicy(_DENOUNCER),
+        "DenouncerIdentity.personalId": FieldPolicy(_DENOUNCER),
+        "DenouncerIdentity.address": FieldPolicy(_DENOUNCER),
+        "DenouncerIdentity.phone": FieldPolicy(_DENOUNCER),
+    }
+)
+
+NOT_PERSONAL |= {
+    "Case.id",
+    "Case.code",
+    "Case.kind",
+    "Case.instance",
+    "Case.status",
+    "Case.complexity",
+    "Case.remoteArea",
+    "Case.receivedAt",
+    "Case.acceptedAt",
+    "Case.concludedAt",
+    "Case.extensions",
+    "Case.handlingAgency",
+    "Case.handlingUnit",
+    "Case.inspector",  # staff acting in an official capacity
+    "Case.deadlines",
+    "Case.history",  # a list of status changes; who acted and the notes are guarded on CaseEvent
+    "Case.complainants",  # the petition's signatories; their details are guarded on Complainant
+    "Case.firstInstance",  # row-scoped link
+    "CaseEvent.at",
+    "CaseEvent.status",
+    "Complainant.lead",
+}

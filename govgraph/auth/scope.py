@@ -80,3 +80,53 @@ def registry_scope(principal: Principal, children: tuple[str, ...] = ()) -> Any:
 def civil_registrations(principal: Principal, children: tuple[str, ...] = ()) -> Any:
     """Civil registrations a caller may see, as a SQL condition on the registry's ``registrations`` table."""
     return registry_scope(principal, children).condition()
+
+
+# --- complaints ---
+
+COMPLAINTS_REFORM_DAY = "2025-07-01T00:00:00+07:00"
+"""Two-tier local government from this instant: cases received before it were handled in the legacy wards."""
+
+
+def cases(principal: Principal) -> Any:
+    """Complaints and denunciations a caller may see, as a SQL condition on the complaints store's ``cases``:
+    admins and operators all (operators get personal fields masked, the denouncer never); a complaints officer
+    the cases of their unit, including cases received before 1 Jul 2025 in a legacy ward that became (part of)
+    their unit (the same jurisdiction the case mutations use); an inspector the cases assigned to them; a citizen
+    the complaints they filed or co-signed and the denunciations they filed (matched against the sealed table by
+    their own personal ID only); staff a denunciation's resolver designated, that case. Everyone else none.
+    Lists, ``case``, ``node``, ``Citizen.complaints``, ``AdministrativeUnit.cases``, ``totalCount``,
+    ``caseStatistics`` and the ``caseUpdated`` reloads all use it."""
+    import datetime as dt
+
+    from govgraph.datasources.complaints import cases as t
+    from govgraph.datasources.complaints import complainants, denouncer_identities, designated_for
+    from govgraph.datasources.places import LEGACY, gazetteer
+
+    p = principal
+    if not p.authenticated:
+        return false()
+    if p.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if p.role == Role.CITIZEN and p.subject:
+        signed = complainants.alias("signed")
+        filed = select(signed.c.case_code).where(signed.c.pid == p.subject).correlate(None)
+        sealed = denouncer_identities.c
+        denounced = select(sealed.token).where(sealed.pid == p.subject).correlate(None)
+        return or_(t.c.code.in_(filed), t.c.denouncer_token.in_(denounced))
+    if p.role == Role.OFFICER and p.subject:
+        designated = designated_for(p.subject)
+        if "complaints" not in p.domains or not p.unit:
+            return designated
+        own: Any = (t.c.unit_structure == CURRENT.value) & (t.c.unit_code == p.unit)
+        legacy = gazetteer().legacy_codes_of(p.unit)
+        if legacy:
+            reform = dt.datetime.fromisoformat(COMPLAINTS_REFORM_DAY)
+            own = or_(
+                own,
+                (t.c.unit_structure == LEGACY.value) & t.c.unit_code.in_(legacy) & (t.c.received_at < reform),
+            )
+        return or_(own, designated)
+    if p.role == Role.INSPECTOR and p.subject:
+        return or_(t.c.inspector_id == p.subject, designated_for(p.subject))
+    return false()

@@ -6,10 +6,12 @@ Deadlines are not stored: they are computed from the dates below (``govgraph.dom
 
 Confidentiality (Law on Denunciations Art. 56): nothing in ``cases``, ``case_events`` or ``complainants`` names a
 denouncer. A denunciation carries only an opaque random ``denouncer_token``; the identity lives in
-``denouncer_identities``, which no read query of this module selects (a later, audited, need-to-know path
-will). The write path touches it only to seal a new identity, to answer yes/no to "is this citizen the
-denouncer of this case" (a withdrawal), and to redact the identity out of free text recorded on the case; the
-identity itself never leaves these functions. The table has no foreign key to ``cases`` so that it can move to
+``denouncer_identities``, which only ``ComplaintsLoaders._denouncers`` reads: the loader behind the guarded
+``Case.denouncer`` field (readers: the resolver, the staff they designated in ``denouncer_readers``, the
+denouncer themselves; every staff read is purpose-bound and audited) and the citizens' row scope (their own
+personal ID only). The write path touches it only to seal a new identity, to answer yes/no to "is this citizen
+the denouncer of this case" (a withdrawal), and to redact the identity out of free text recorded on the case;
+the identity itself never leaves these functions. The table has no foreign key to ``cases`` so that it can move to
 its own encrypted store.
 
 Case codes come from ``case_serials`` (one row per prefix and year, incremented inside the filing
@@ -41,6 +43,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -56,6 +59,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from govgraph.auth import scope
+from govgraph.auth.identity import Principal, Role
 from govgraph.datasources.base import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -217,8 +222,77 @@ case_serials = Table(
     comment="Case code counters: incremented in the filing transaction (no gaps, no duplicates).",
 )
 
+denouncer_readers = Table(
+    "denouncer_readers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_code", String(16), ForeignKey("cases.code"), nullable=False),
+    Column("staff_id", String(20), nullable=False, comment="Staff account allowed to read the denouncer identity"),
+    Column(
+        "designated_by",
+        String(20),
+        nullable=False,
+        comment="The resolver who designated them; the designation lapses when the case gets another resolver",
+    ),
+    Column("designated_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False, comment="Why the designated officer needs the identity"),
+    Column("revoked_at", DateTime(timezone=True), nullable=True, comment="When the resolver withdrew it"),
+    Index("ix_denouncer_readers_case", "case_code", "staff_id"),
+    Index("ix_denouncer_readers_staff", "staff_id"),
+    comment="Who the resolver of a denunciation designated to read the sealed identity (Art. 56). Never exposed.",
+)
+
 # What queries read of a case: every column except the denouncer token.
 CASE_COLUMNS = [c for c in cases.c if c.name != "denouncer_token"]
+
+
+def designated_for(staff_id: str) -> Any:
+    """Cases whose current resolver (the assigned inspector) designated ``staff_id`` as a reader of the sealed
+    identity, and has not revoked it: a correlated condition on ``cases``."""
+    r = denouncer_readers.c
+    return (
+        exists()
+        .where(
+            r.case_code == cases.c.code,
+            r.staff_id == staff_id,
+            r.designated_by == cases.c.inspector_id,
+            r.revoked_at.is_(None),
+        )
+        .correlate(cases)
+    )
+
+
+def viewer_columns(p: Principal) -> list[Any]:
+    """Two columns that describe the data subject of each case row for the field policy, as seen by ``p``:
+
+    - ``owner_pid``: the person the case is about. For a citizen it is the citizen themselves: their row scope
+      only returns cases they petitioned (this is how SELF reads their own denunciation without any query
+      touching the sealed identity of anyone else). For staff it is the lead complainant of a complaint (their
+      reads are audited against that person) and NULL for a denunciation: audit entries of staff reads of a
+      denunciation never carry the denouncer's personal ID (admins could otherwise look denouncers up in
+      ``auditLog(filter: {subjectPersonalId})``).
+    - ``designated_viewer``: ``p``'s staff id when the case's resolver designated them (``denouncer_readers``),
+      else NULL: only the viewer's own designation is read, never the list.
+    """
+    if p.role is Role.CITIZEN:
+        owner: Any = literal(p.subject, String(12))
+    else:
+        lead = complainants.alias("lead").c
+        owner = (
+            select(lead.pid)
+            .where(lead.case_code == cases.c.code, lead.position == 1)
+            .limit(1)
+            .correlate(cases)
+            .scalar_subquery()
+        )
+    designated: Any = literal(None, String(20))
+    if p.role in (Role.OFFICER, Role.INSPECTOR) and p.subject:
+        designated = case((designated_for(p.subject), literal(p.subject, String(20))), else_=None)
+    return [owner.label("owner_pid"), designated.label("designated_viewer")]
+
+
+def case_columns(p: Principal) -> list[Any]:
+    return [*CASE_COLUMNS, *viewer_columns(p)]
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -270,9 +344,9 @@ class CaseFilter:
     """The day "overdue" is judged on (default: today in Hanoi)."""
 
 
-def _filtered(f: CaseFilter) -> Any:
+def _filtered(f: CaseFilter, p: Principal) -> Any:
     c = cases.c
-    stmt = select(*CASE_COLUMNS)
+    stmt = select(*case_columns(p)).where(scope.cases(p))
     if f.kind:
         stmt = stmt.where(c.kind == f.kind)
     if f.statuses:
@@ -300,10 +374,11 @@ ORDERS = {
 
 
 async def cases_page(
-    store: Store, f: CaseFilter, order: str, descending: bool, first: int | None, after: str | None
+    store: Store, f: CaseFilter, order: str, descending: bool, first: int | None, after: str | None, p: Principal
 ) -> Page:
+    """A page of the cases ``p`` may see (row scope in the statement, so ``totalCount`` agrees)."""
     keys = [(col, desc != descending) for col, desc in ORDERS[order]]
-    return await paginate(store, _filtered(f), keys, first, after)
+    return await paginate(store, _filtered(f, p), keys, first, after)
 
 
 @dataclass(frozen=True)
@@ -315,12 +390,17 @@ class StatusCount:
 
 
 async def case_statistics(
-    store: Store, unit_code: str | None, unit_structure: str | None, today: dt.date
+    store: Store, unit_code: str | None, unit_structure: str | None, today: dt.date, p: Principal
 ) -> list[StatusCount]:
-    """Counts by kind and status (and how many of each are overdue), in one statement."""
+    """Counts by kind and status (and how many of each are overdue) of the cases ``p`` may see, in one
+    statement."""
     c = cases.c
     overdue = func.sum(case((overdue_clause(today), 1), else_=0))
-    stmt = select(c.kind, c.status, func.count().label("n"), overdue.label("overdue")).group_by(c.kind, c.status)
+    stmt = (
+        select(c.kind, c.status, func.count().label("n"), overdue.label("overdue"))
+        .where(scope.cases(p))
+        .group_by(c.kind, c.status)
+    )
     if unit_code:
         stmt = stmt.where(c.unit_code == unit_code)
     if unit_structure:
@@ -345,23 +425,43 @@ def unit_order_cursor(row: Row[Any]) -> str:
 
 
 class ComplaintsLoaders:
-    """Batched reads of the complaints store, one loader per batch query."""
+    """Batched reads of the complaints store, one loader per batch query.
+
+    Loaders that return cases are families keyed by the caller (``Principal``): their statements carry the
+    caller's row scope (``govgraph.auth.scope.cases``) and the viewer columns (``viewer_columns``). Loaders keyed
+    by case code (history, complainants) serve cases already loaded through a scoped loader.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.case_by_code: OneLoader[str, Row[Any]] = OneLoader(self._cases)
+        self.case_by_code: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._cases_loader)
         self.events_by_case: ManyLoader[str, Row[Any]] = ManyLoader(self._events)
         self.complainants_by_case: ManyLoader[str, Row[Any]] = ManyLoader(self._complainants)
-        self.complaints_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._complaints_of)
+        self.complaints_by_pid: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(self._complaints_of_loader)
         self.cases_by_unit: LoaderFamily[UnitKey, list[Row[Any]]] = LoaderFamily(self._unit_cases_loader)
         self.case_count_by_unit: LoaderFamily[UnitKey, int | None] = LoaderFamily(self._unit_count_loader)
+        self.denouncer_by_case: OneLoader[str, Row[Any]] = OneLoader(self._denouncers)
 
-    async def _cases(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
-        out: dict[str, Row[Any]] = {}
-        for part in chunks(codes):
-            rows = await self.store.all(select(*CASE_COLUMNS).where(cases.c.code.in_(part)))
-            out.update(index_one(rows, lambda r: r.code))
-        return out
+    def _cases_loader(self, p: Principal) -> OneLoader[str, Row[Any]]:
+        async def fetch(codes: Sequence[str]) -> dict[str, Row[Any]]:
+            out: dict[str, Row[Any]] = {}
+            for part in chunks(codes):
+                stmt = select(*case_columns(p)).where(cases.c.code.in_(part), scope.cases(p))
+                out.update(index_one(await self.store.all(stmt), lambda r: r.code))
+            return out
+
+        return OneLoader(fetch)
+
+    async def _denouncers(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
+        """THE read of the sealed table: only the guarded ``Case.denouncer`` field calls it, after the field
+        policy allowed the caller (and recorded the read in the audit trail)."""
+        d = denouncer_identities.c
+        stmt = (
+            select(cases.c.code, d.full_name, d.pid, d.address, d.phone)
+            .join(denouncer_identities, d.token == cases.c.denouncer_token)
+            .where(cases.c.code.in_(codes), cases.c.kind == CaseKind.DENUNCIATION.name)
+        )
+        return index_one(await self.store.all(stmt), lambda r: r.code)
 
     async def _events(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
         e = case_events.c
@@ -373,34 +473,42 @@ class ComplaintsLoaders:
         stmt = select(complainants).where(p.case_code.in_(codes)).order_by(p.case_code, p.position)
         return index_many(await self.store.all(stmt), lambda r: r.case_code)
 
-    async def _complaints_of(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
-        """Complaints (never denunciations) each person filed or co-signed, oldest first."""
-        p = complainants.c
-        stmt = (
-            select(p.pid.label("link_key"), *CASE_COLUMNS)
-            .join(cases, cases.c.code == p.case_code)
-            .where(p.pid.in_(pids), cases.c.kind == CaseKind.COMPLAINT.name)
-            .order_by(p.pid, cases.c.received_at, cases.c.code)
-        )
-        return index_many(await self.store.all(stmt), lambda r: r.link_key)
+    def _complaints_of_loader(self, viewer: Principal) -> ManyLoader[str, Row[Any]]:
+        async def fetch(pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+            """Complaints (never denunciations) each person filed or co-signed that ``viewer`` may see, oldest
+            first."""
+            p = complainants.c
+            stmt = (
+                select(p.pid.label("link_key"), *case_columns(viewer))
+                .join(cases, cases.c.code == p.case_code)
+                .where(p.pid.in_(pids), cases.c.kind == CaseKind.COMPLAINT.name, scope.cases(viewer))
+                .order_by(p.pid, cases.c.received_at, cases.c.code)
+            )
+            return index_many(await self.store.all(stmt), lambda r: r.link_key)
 
-    def _unit_cases_loader(self, kind: str | None, size: int, after: str | None) -> ManyLoader[UnitKey, Row[Any]]:
+        return ManyLoader(fetch)
+
+    def _unit_cases_loader(
+        self, kind: str | None, size: int, after: str | None, p: Principal
+    ) -> ManyLoader[UnitKey, Row[Any]]:
         async def fetch(keys: Sequence[UnitKey]) -> dict[UnitKey, list[Row[Any]]]:
-            return await self._unit_cases(keys, kind, size, after)
+            return await self._unit_cases(keys, kind, size, after, p)
 
         return ManyLoader(fetch)
 
     async def _unit_cases(
-        self, keys: Sequence[UnitKey], kind: str | None, size: int, after: str | None
+        self, keys: Sequence[UnitKey], kind: str | None, size: int, after: str | None, p: Principal
     ) -> dict[UnitKey, list[Row[Any]]]:
-        """The newest ``size + 1`` cases of each unit (after a cursor): one statement per structure."""
+        """The newest ``size + 1`` cases of each unit that ``p`` may see (after a cursor): one statement per
+        structure."""
         c = cases.c
+        columns = case_columns(p)
         out: dict[UnitKey, list[Row[Any]]] = {}
         by_structure: dict[str, list[str]] = defaultdict(list)
         for code, structure in keys:
             by_structure[structure].append(code)
         for structure, codes in by_structure.items():
-            conds: list[ColumnElement[bool]] = [c.unit_structure == structure]
+            conds: list[ColumnElement[bool]] = [c.unit_structure == structure, scope.cases(p)]
             if kind:
                 conds.append(c.kind == kind)
             if after:
@@ -408,16 +516,16 @@ class ComplaintsLoaders:
             order = [c.received_at.desc(), c.code.desc()]
             if self.store.is_sqlite:
                 rn = func.row_number().over(partition_by=c.unit_code, order_by=order).label("rn")
-                inner = select(*CASE_COLUMNS, rn).where(c.unit_code.in_(codes), *conds).subquery()
+                inner = select(*columns, rn).where(c.unit_code.in_(codes), *conds).subquery()
                 stmt = (
-                    select(*[inner.c[col.name] for col in CASE_COLUMNS])
+                    select(*[inner.c[col.name] for col in columns])
                     .where(inner.c.rn <= size + 1)
                     .order_by(inner.c.unit_code, inner.c.rn)
                 )
             else:
                 k = select(func.unnest(literal(list(codes), ARRAY(String))).label("code")).subquery("k")
                 lat = (
-                    select(*CASE_COLUMNS)
+                    select(*columns)
                     .where(c.unit_code == k.c.code, *conds)
                     .order_by(*order)
                     .limit(size + 1)
@@ -429,7 +537,7 @@ class ComplaintsLoaders:
                 out[(code, structure)] = found
         return out
 
-    def _unit_count_loader(self, kind: str | None) -> OneLoader[UnitKey, int]:
+    def _unit_count_loader(self, kind: str | None, p: Principal) -> OneLoader[UnitKey, int]:
         async def fetch(keys: Sequence[UnitKey]) -> dict[UnitKey, int]:
             c = cases.c
             out: dict[UnitKey, int] = {}
@@ -439,7 +547,7 @@ class ComplaintsLoaders:
             for structure, codes in by_structure.items():
                 stmt = (
                     select(c.unit_code, func.count().label("n"))
-                    .where(c.unit_structure == structure, c.unit_code.in_(codes))
+                    .where(c.unit_structure == structure, c.unit_code.in_(codes), scope.cases(p))
                     .group_by(c.unit_code)
                 )
                 if kind:
@@ -577,3 +685,35 @@ async def sealed_secrets(conn: AsyncConnection, token: str | None) -> list[str |
     d = denouncer_identities.c
     row = (await conn.execute(select(d.full_name, d.pid, d.address, d.phone).where(d.token == token))).first()
     return list(row) if row else []
+
+
+async def designate_reader(
+    conn: AsyncConnection, code: str, staff_id: str, designated_by: str, reason: str, at: dt.datetime
+) -> bool:
+    """Record that the resolver ``designated_by`` allows ``staff_id`` to read the case's sealed identity; False
+    when that designation is already in force."""
+    r = denouncer_readers.c
+    found = await conn.execute(
+        select(r.id).where(
+            r.case_code == code, r.staff_id == staff_id, r.designated_by == designated_by, r.revoked_at.is_(None)
+        )
+    )
+    if found.first() is not None:
+        return False
+    await conn.execute(
+        denouncer_readers.insert().values(
+            case_code=code, staff_id=staff_id, designated_by=designated_by, designated_at=at, reason=reason
+        )
+    )
+    return True
+
+
+async def revoke_reader(conn: AsyncConnection, code: str, staff_id: str, at: dt.datetime) -> bool:
+    """Withdraw every designation of ``staff_id`` on the case (kept, with the time it was revoked)."""
+    r = denouncer_readers.c
+    stmt = (
+        update(denouncer_readers)
+        .where(r.case_code == code, r.staff_id == staff_id, r.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return bool((await conn.execute(stmt)).rowcount)

@@ -50,14 +50,16 @@ def unit(code: str, structure: str) -> places_types.AdministrativeUnit | None:
 
 
 async def case_by_code(info: Info, code: str | None) -> types.Case | None:
+    """One case, if the caller's row scope includes it (else None, as if it did not exist)."""
     if not code:
         return None
-    row = await info.context.loaders.complaints.case_by_code.load(code)
+    row = await info.context.loaders.complaints.case_by_code(_principal(info)).load(code)
     return types.Case.from_row(row) if row else None
 
 
 async def cases_by_code(info: Info, codes: list[str], required: bool) -> list[types.Case | None]:
-    rows = await info.context.loaders.complaints.case_by_code.load_many(codes)
+    """``node``/``nodes``: only cases in the caller's row scope, in the order asked."""
+    rows = await info.context.loaders.complaints.case_by_code(_principal(info)).load_many(codes)
     return common.ordered([types.Case.from_row(r) if r else None for r in rows], required)
 
 
@@ -82,7 +84,9 @@ async def cases(
         )
     field = order.field.name if order else "RECEIVED_AT"
     descending = order.descending if order else True
-    page = await ds.cases_page(info.context.stores["complaints"], flt, field, descending, first, after)
+    page = await ds.cases_page(
+        info.context.stores["complaints"], flt, field, descending, first, after, _principal(info)
+    )
     return common.connection(page, types.Case.from_row)
 
 
@@ -120,8 +124,8 @@ def deadlines(case: types.Case) -> types.CaseDeadlines:
     )
 
 
-async def history(info: Info, code: str) -> list[types.CaseEvent]:
-    rows = await info.context.loaders.complaints.events_by_case.load(code)
+async def history(info: Info, case: types.Case) -> list[types.CaseEvent]:
+    rows = await info.context.loaders.complaints.events_by_case.load(case.code)
     out = []
     for r in rows:
         out.append(
@@ -130,21 +134,39 @@ async def history(info: Info, code: str) -> list[types.CaseEvent]:
                 status=types.CaseStatus(r.status),
                 actor=types.CaseOfficer(staff_id=r.actor_id, name=r.actor_name),
                 note=r.note,
+                ref=case.ref,
             )
         )
     return out
 
 
-async def complainants(info: Info, code: str, kind: str) -> list[types.Complainant]:
-    if kind != rules.CaseKind.COMPLAINT.name:
+async def complainants(info: Info, case: types.Case) -> list[types.Complainant]:
+    if case.kind.name != rules.CaseKind.COMPLAINT.name:
         return []
-    rows = await info.context.loaders.complaints.complainants_by_case.load(code)
+    rows = await info.context.loaders.complaints.complainants_by_case.load(case.code)
     return [
         types.Complainant(
-            lead=r.position == 1, full_name=r.full_name, address=r.address, phone=r.phone, personal_id=r.pid
+            lead=r.position == 1,
+            full_name=r.full_name,
+            address=r.address,
+            phone=r.phone,
+            personal_id=r.pid,
+            ref=case.ref,
         )
         for r in rows
     ]
+
+
+async def denouncer(info: Info, case: types.Case) -> types.DenouncerIdentity | None:
+    """``Case.denouncer``: runs only after the field policy allowed the caller (and audited a staff read)."""
+    if case.kind.name != rules.CaseKind.DENUNCIATION.name:
+        return None
+    row = await info.context.loaders.complaints.denouncer_by_case.load(case.code)
+    if row is None:
+        return None
+    return types.DenouncerIdentity(
+        full_name=row.full_name, personal_id=row.pid, address=row.address, phone=row.phone, ref=case.ref
+    )
 
 
 async def citizen(info: Info, pid: str | None) -> population_types.Citizen | None:
@@ -154,15 +176,16 @@ async def citizen(info: Info, pid: str | None) -> population_types.Citizen | Non
     return population_types.Citizen.from_row(row) if row else None
 
 
-async def complainant(info: Info, code: str, kind: str) -> population_types.Citizen | None:
-    people = await complainants(info, code, kind)
+async def complainant(info: Info, case: types.Case) -> population_types.Citizen | None:
+    people = await complainants(info, case)
     lead = next((p for p in people if p.lead), None)
     return await citizen(info, lead.personal_id) if lead else None
 
 
 async def complaints_of(info: Info, pid: str) -> list[types.Case]:
-    """Complaints a citizen filed or co-signed (``Citizen.complaints``). Never denunciations."""
-    rows = await info.context.loaders.complaints.complaints_by_pid.load(pid)
+    """Complaints a citizen filed or co-signed (``Citizen.complaints``) that the caller may see. Never
+    denunciations."""
+    rows = await info.context.loaders.complaints.complaints_by_pid(_principal(info)).load(pid)
     return [types.Case.from_row(r) for r in rows]
 
 
@@ -173,8 +196,9 @@ async def unit_cases(
     size = ds.check_page_size(first)
     loaders = info.context.loaders.complaints
     kind_name = kind.name if kind else None
-    rows = await loaders.cases_by_unit(kind_name, size, after).load((code, structure))
-    counter = loaders.case_count_by_unit(kind_name)
+    p = _principal(info)
+    rows = await loaders.cases_by_unit(kind_name, size, after, p).load((code, structure))
+    counter = loaders.case_count_by_unit(kind_name, p)
 
     async def count() -> int:
         return int(await counter.load((code, structure)) or 0)
@@ -183,7 +207,8 @@ async def unit_cases(
 
 
 async def case_statistics(info: Info, unit_code: str | None, unit_structure: str | None) -> types.CaseStatistics:
-    counts = await ds.case_statistics(info.context.stores["complaints"], unit_code, unit_structure, ds.hanoi_today())
+    store = info.context.stores["complaints"]
+    counts = await ds.case_statistics(store, unit_code, unit_structure, ds.hanoi_today(), _principal(info))
     by_kind: dict[str, types.CaseKindCount] = {}
     for c in counts:
         k = by_kind.setdefault(c.kind, types.CaseKindCount(kind=types.CaseKind(c.kind), count=0, open=0, overdue=0))
@@ -679,6 +704,40 @@ async def withdraw(info: Info, data: types.CaseWithdrawInput) -> types.CaseWithd
 
     outcome = await run_mutation(info, store=STORE, operation="caseWithdraw", input=data, work=work)
     return await _payload(info, types.CaseWithdrawPayload, outcome.key, outcome.errors)
+
+
+# -- denouncer readers ------------------------------------------------------------------------------------
+
+
+async def designate_reader(info: Info, data: types.CaseDesignateReaderInput) -> types.CaseDesignateReaderPayload:
+    """The resolver of a denunciation (its assigned inspector) designates or revokes a staff member who may read
+    the sealed identity. Admins may not (they never read it either); nothing goes to the history or the bus."""
+    p = _principal(info)
+    if not p.authenticated or p.role is not Role.INSPECTOR:
+        raise Forbidden("Only the resolver of a denunciation (the inspector assigned to it) designates its readers")
+
+    async def work(tx: Tx) -> str:
+        row = await _load(tx, data.code)
+        if row.kind != rules.CaseKind.DENUNCIATION.name:
+            raise UserInputError("Only a denunciation has a sealed identity", ["input", "code"], "NOT_DENUNCIATION")
+        if row.inspector_id is None or row.inspector_id != p.subject:
+            raise Forbidden("Only the resolver of this denunciation (the inspector assigned to it) designates readers")
+        staff_id = (data.staff_id or "").strip()
+        if not STAFF_RE.match(staff_id):
+            raise UserInputError(
+                "A staff id has 1-12 letters, digits, dots or hyphens, e.g. 'TCD-01'", ["input", "staffId"]
+            )
+        if staff_id == p.subject:
+            raise UserInputError("The resolver reads the identity without a designation", ["input", "staffId"])
+        reason = await _redact(tx, row, _text(data.reason, "reason", required=True))
+        if data.revoke:
+            await ds.revoke_reader(tx.conn, row.code, staff_id, tx.now)
+        else:
+            await ds.designate_reader(tx.conn, row.code, staff_id, p.subject, reason or "", tx.now)
+        return str(row.code)
+
+    outcome = await run_mutation(info, store=STORE, operation="caseDesignateReader", input=data, work=work)
+    return await _payload(info, types.CaseDesignateReaderPayload, outcome.key, outcome.errors)
 
 
 # -- filing -----------------------------------------------------------------------------------------------

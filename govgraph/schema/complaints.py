@@ -6,14 +6,19 @@ the inspector and the deadline shape, so lists, filters and statistics mix both 
 kind-specific fields (``instance``, ``complainants``, ``extensions``) are documented as such and are null or
 empty for the other kind.
 
-Confidentiality: the denouncer's identity is NOT in this schema at all (no field, no link from ``Citizen`` to
-denunciations). ``subject`` of a denunciation is the redacted petition (Law on Denunciations Art. 56).
+Confidentiality (Law on Denunciations Art. 9, 47, 56; DOMAIN.md §6.3): ``subject`` of a denunciation is the
+redacted petition. The identity exists in exactly one field, ``Case.denouncer`` (a ``DenouncerIdentity`` read
+from the sealed table through the case's opaque token), which the policy table lets only the resolver (the
+assigned inspector), the staff they designated with ``caseDesignateReader`` and the denouncer themselves read;
+staff reads need a purpose and are audited. Everyone else, admins and operators included, gets null. No link
+from ``Citizen`` leads to denunciations, and history, events and statistics never name the denouncer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -132,6 +137,22 @@ class CaseDeadlines:
     )
 
 
+@dataclass(frozen=True)
+class CaseRef:
+    """Whose data a case (and its history, signatories, denouncer) is, for the field policy (auth/policy.py):
+    never exposed."""
+
+    code: str
+    owner_pid: str | None
+    """The citizen viewing their own case; for staff the lead complainant (None for denunciations)."""
+    units: tuple[str, ...]
+    """Current units responsible for the case (successors of a legacy ward)."""
+    resolver_id: str | None
+    """The assigned inspector, who resolves the case (DOMAIN.md §6.3)."""
+    designated: tuple[str, ...]
+    """The viewer's staff id when the resolver designated them to read the denouncer identity."""
+
+
 @strawberry.type(description="A staff member of an inspectorate or People's Committee working on cases.")
 class CaseOfficer:
     staff_id: str = strawberry.field(description="Staff account id, e.g. 'TTr-HN-017'.")
@@ -142,17 +163,19 @@ class CaseOfficer:
 class CaseEvent:
     at: dt.datetime = strawberry.field(description="When the status changed (+07:00).")
     status: CaseStatus = strawberry.field(description="The status the case entered.")
-    actor: CaseOfficer = strawberry.field(description="Who made the change.")
+    actor: CaseOfficer | None = strawberry.field(description="Who made the change.")
     note: str | None = strawberry.field(description="Document number or reason, if recorded.")
+    ref: strawberry.Private[CaseRef]
 
 
 @strawberry.type(description="A person who filed (or co-signed) a complaint, as written on the petition.")
 class Complainant:
     lead: bool = strawberry.field(description="True for the first-named complainant.")
-    full_name: str = strawberry.field(description="Name as written on the petition.")
+    full_name: str | None = strawberry.field(description="Name as written on the petition.")
     address: str | None = strawberry.field(description="Address as written on the petition.")
     phone: str | None = strawberry.field(description="Phone as written on the petition.")
     personal_id: strawberry.Private[str | None]
+    ref: strawberry.Private[CaseRef]
 
     @strawberry.field(description="The person in the population register (population store); null if unknown.")
     async def citizen(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
@@ -160,7 +183,20 @@ class Complainant:
 
 
 @strawberry.type(
-    description="A complaint (khiếu nại) or denunciation (tố cáo) case. A denunciation never reveals who made it."
+    description="Who made a denunciation, from the sealed table (secret: Mật, Decision 774/QĐ-TTg). Only the "
+    "resolver, the staff they designated and the denouncer themselves ever get one."
+)
+class DenouncerIdentity:
+    full_name: str | None = strawberry.field(description="Name as given when the denunciation was filed.")
+    personal_id: str | None = strawberry.field(description="12-digit personal ID, when given.")
+    address: str | None = strawberry.field(description="Address as given.")
+    phone: str | None = strawberry.field(description="Phone as given.")
+    ref: strawberry.Private[CaseRef]
+
+
+@strawberry.type(
+    description="A complaint (khiếu nại) or denunciation (tố cáo) case. A denunciation reveals who made it only "
+    "through `denouncer`, to the few who may unseal it."
 )
 class Case(relay.Node):
     key: relay.NodeID[str]
@@ -180,7 +216,7 @@ class Case(relay.Node):
     extensions: int = strawberry.field(description="Denunciations: resolution extensions granted (0-2).")
     handling_agency: str = strawberry.field(description="Who resolves, e.g. 'Chủ tịch UBND phường Cửa Nam'.")
     inspector: CaseOfficer | None = strawberry.field(description="The inspector assigned to verify the case.")
-    subject: str = strawberry.field(
+    subject: str | None = strawberry.field(
         description="What the case is about. For denunciations: the petition with the denouncer's identifying "
         "details removed (lược bỏ, Law on Denunciations Art. 56)."
     )
@@ -198,12 +234,23 @@ class Case(relay.Node):
     first_instance_code: strawberry.Private[str | None]
     received_on: strawberry.Private[dt.date]
     accepted_on: strawberry.Private[dt.date | None]
+    ref: strawberry.Private[CaseRef]
 
     @classmethod
     def from_row(cls, r: Any) -> Case:
+        """From a row of a scoped case query (``datasources.complaints.case_columns``: with the viewer columns)."""
         received = local(r.received_at) or r.received_at
         accepted = local(r.accepted_at)
+        designated = r.designated_viewer
+        ref = CaseRef(
+            code=r.code,
+            owner_pid=r.owner_pid,
+            units=tuple(resolve.units_of(r.unit_code, r.unit_structure)),
+            resolver_id=r.inspector_id,
+            designated=(designated,) if designated else (),
+        )
         return cls(
+            ref=ref,
             key=r.code,
             code=r.code,
             kind=CaseKind(r.kind),
@@ -244,22 +291,30 @@ class Case(relay.Node):
 
     @strawberry.field(description="Status changes, oldest first.")
     async def history(self, info: Info) -> list[CaseEvent]:
-        return await resolve.history(info, self.code)
+        return await resolve.history(info, self)
 
     @strawberry.field(
         description="Complaints: the lead complainant in the population register (population store). Always null "
         "for denunciations: the denouncer is not exposed."
     )
     async def complainant(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
-        return await resolve.complainant(info, self.code, self.kind.name)
+        return await resolve.complainant(info, self)
 
     @strawberry.field(description="Complaints: everyone who signed the petition, lead first. Empty for denunciations.")
     async def complainants(self, info: Info) -> list[Complainant]:
-        return await resolve.complainants(info, self.code, self.kind.name)
+        return await resolve.complainants(info, self)
 
     @strawberry.field(description="Second-instance complaints: the first-instance case it follows.")
     async def first_instance(self, info: Info) -> Case | None:
         return await resolve.case_by_code(info, self.first_instance_code)
+
+    @strawberry.field(
+        description="Denunciations: who made it, unsealed (Law on Denunciations Art. 56). Null for complaints, and "
+        "for everyone but the resolver, the staff they designated and the denouncer; staff state a purpose and "
+        "every read is audited."
+    )
+    async def denouncer(self, info: Info) -> DenouncerIdentity | None:
+        return await resolve.denouncer(info, self)
 
 
 @strawberry.type(description="How many cases are in one kind and status.")
@@ -531,6 +586,18 @@ class CaseRecordLawsuitInput(CaseStepInput):
     """Only the shared fields."""
 
 
+@strawberry.input(
+    description="The resolver of a denunciation designates (or revokes) a staff member who may read the sealed "
+    "denouncer identity (Law on Denunciations Art. 56: the receiving or processing officer they designate)."
+)
+class CaseDesignateReaderInput:
+    code: str = strawberry.field(description="The denunciation's code, e.g. 'TC-2026-000045'.")
+    staff_id: str = strawberry.field(description="Staff account id of the officer or inspector, e.g. 'TCD-01'.")
+    reason: str = strawberry.field(description="Why they need the identity (required; kept with the designation).")
+    revoke: bool = strawberry.field(default=False, description="Withdraw that staff member's designation instead.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
 @strawberry.type(description="Result of a case mutation.")
 class CasePayload:
     case: Case | None = strawberry.field(description="The case as now recorded (null on failure).")
@@ -634,6 +701,11 @@ class CaseWithdrawPayload(CasePayload):
 @strawberry.type(description="Result of caseRecordLawsuit.")
 class CaseRecordLawsuitPayload(CasePayload):
     """The case taken to court."""
+
+
+@strawberry.type(description="Result of caseDesignateReader.")
+class CaseDesignateReaderPayload(CasePayload):
+    """The denunciation."""
 
 
 def _arg(description: str) -> Any:
@@ -771,12 +843,23 @@ class ComplaintsMutation:
     ) -> CaseRecordLawsuitPayload:
         return await resolve.record_lawsuit(info, input)
 
+    @strawberry.mutation(
+        description="Denunciations: designate (or revoke) a staff member who may read `Case.denouncer`. Allowed: "
+        "the case's resolver (the assigned inspector) only; not officers, operators or admins. A designation "
+        "lapses when another inspector is assigned. Nothing about it appears in the history or events."
+    )
+    async def case_designate_reader(
+        self, info: Info, input: Annotated[CaseDesignateReaderInput, _arg("The designation.")]
+    ) -> CaseDesignateReaderPayload:
+        return await resolve.designate_reader(info, input)
+
 
 @strawberry.type(description="Live updates of complaints and denunciations.")
 class ComplaintsSubscription:
     @strawberry.subscription(
-        description="Every change of a case, as the reloaded case. An inspector receives only cases assigned to "
-        "them, a complaints officer those of their unit, an admin all; others may not subscribe."
+        description="Every change of a case, as the reloaded case, with the subscriber's own row scope and field "
+        "policy (a denouncer's identity only to its resolver or designated staff). An inspector receives only cases "
+        "assigned to them, a complaints officer those of their unit, an admin all; others may not subscribe."
     )
     async def case_updated(
         self,
