@@ -1,4 +1,4 @@
-"""The `govgraph` command: serve, seed, token, schema."""
+"""The `govgraph` command: serve, seed, token, schema, simulate."""
 
 from __future__ import annotations
 
@@ -116,6 +116,26 @@ def schema(
     from govgraph.schema import sdl
 
     typer.echo(sdl(), nl=False)
+
+
+@app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
+    speed: Annotated[float, typer.Option(help="Ticks per second (each tick: readings, parking, dossiers).")] = 1.0,
+    duration: Annotated[float, typer.Option(help="Stop after this many seconds.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the feed's random choices.")] = 2017,
+) -> None:
+    """A live feed for demos and load tests: readings for every station (hourly patterns, pollution episodes,
+    rainstorms), parking arrivals and departures, dossier progress, sent as GraphQL mutations to a running
+    server with device and officer tokens for the configured key (the same path as real devices)."""
+    from govgraph.simulate import SimulationError
+    from govgraph.simulate import simulate as run
+
+    try:
+        report = asyncio.run(run(Settings.from_env(), url, speed, duration, seed))
+    except SimulationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(report.summary())
 
 
 if __name__ == "__main__":

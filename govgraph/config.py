@@ -56,6 +56,8 @@ class Settings:
     data_dir: Path = Path("var")
     store_urls: dict[str, str] = field(default_factory=dict)
     redis_url: str | None = None
+    redis_channel: str = "govgraph:events"
+    """GOVGRAPH_REDIS_CHANNEL: the pub/sub channel of the Redis event bus (one per deployment sharing a Redis)."""
     jwt_secret: str = DEV_JWT_SECRET
     jwt_audience: str = JWT_AUDIENCE
     jwt_issuer: str = JWT_ISSUER
@@ -133,6 +135,7 @@ class Settings:
             data_dir=Path(env.get("GOVGRAPH_DATA_DIR", "var")),
             store_urls=urls,
             redis_url=env.get("GOVGRAPH_REDIS_URL") or None,
+            redis_channel=env.get("GOVGRAPH_REDIS_CHANNEL") or "govgraph:events",
             jwt_secret=secret,
             jwt_audience=env.get("GOVGRAPH_JWT_AUDIENCE", JWT_AUDIENCE),
             jwt_issuer=env.get("GOVGRAPH_JWT_ISSUER", JWT_ISSUER),

@@ -178,7 +178,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. ``stores`` may be given (tests); otherwise they are opened in the lifespan."""
     settings = settings or Settings.from_env()
-    bus = bus or make_bus(settings.redis_url)
+    bus = bus or make_bus(settings.redis_url, settings.redis_channel)
     owned = stores is None
     stores = stores or Stores(settings)
     observability.setup()

@@ -171,10 +171,10 @@ def decode(raw: bytes | str) -> Event:
     return Event(data["topic"], data["payload"], dt.datetime.fromisoformat(data["at"]))
 
 
-def make_bus(redis_url: str | None) -> EventBus:
-    """In-process unless a Redis URL is configured (GOVGRAPH_REDIS_URL)."""
+def make_bus(redis_url: str | None, channel: str | None = None) -> EventBus:
+    """In-process unless a Redis URL is configured (GOVGRAPH_REDIS_URL; channel: GOVGRAPH_REDIS_CHANNEL)."""
     if redis_url:
-        from govgraph.events.redis import RedisBus
+        from govgraph.events.redis import CHANNEL, RedisBus
 
-        return RedisBus(redis_url)
+        return RedisBus(redis_url, channel or CHANNEL)
     return InProcessBus()

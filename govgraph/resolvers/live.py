@@ -9,6 +9,7 @@ expired token ends the subscription with an error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable
 
@@ -25,6 +26,11 @@ class TokenExpired(Exception):
     """The subscriber's token expired: the subscription ends; reconnect with a fresh token."""
 
 
+async def _close(ws: WebSocket, reason: str) -> None:
+    with contextlib.suppress(Exception):  # the client may already be gone, or strawberry closing it
+        await ws.close(code=SLOW_CONSUMER_CLOSE, reason=reason)
+
+
 async def follow(
     info: Info, prefixes: Iterable[str], match: Callable[[Event], bool] = lambda e: True
 ) -> AsyncIterator[Event]:
@@ -35,7 +41,9 @@ async def follow(
         reason = f"slow consumer: more than {ctx.settings.ws_queue} events waiting"
 
         def drop() -> None:
-            asyncio.get_running_loop().create_task(ws.close(code=SLOW_CONSUMER_CLOSE, reason=reason))
+            # Several subscriptions of one connection may overflow together: close the socket once.
+            if ws.scope.get("govgraph.slow_consumer_close") is None:
+                ws.scope["govgraph.slow_consumer_close"] = asyncio.get_running_loop().create_task(_close(ws, reason))
 
         sub.on_drop = drop
     events = aiter(sub)
