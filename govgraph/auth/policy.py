@@ -85,6 +85,87 @@ NOT_PERSONAL: set[str] = {
 }
 
 
+# --- services ---
+# Dossiers, appointments and paid look-ups are about a person (who used which service, what they owe, what they
+# looked up). Rows are scoped in SQL (govgraph/auth/scope.py: dossiers, appointments, paid_lookups); within a row
+# the person's identity, what was written about their case and their payments are guarded here. The unit of
+# these records is the jurisdiction of the receiving agency: the ward a People's Committee serves, else the
+# agency's own code (a city department's officers carry it as their `unit`), as the services mutations decide.
+SERVICES_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
+    "Dossier": lambda d: Subject(record=f"Dossier:{d.code}", owner=d.applicant_pid, unit=d.jurisdiction),
+    "DossierPause": lambda p: Subject(record=f"Dossier:{p.dossier_code}", owner=p.applicant_pid, unit=p.jurisdiction),
+    "Appointment": lambda a: Subject(record=f"Appointment:{a.booking_code}", owner=a.citizen_pid, unit=a.jurisdiction),
+    "PaidLookup": lambda k: Subject(record=f"PaidLookup:{k.code}", owner=k.requester_pid, unit=k.jurisdiction),
+}
+SUBJECTS.update(SERVICES_SUBJECTS)
+
+_SERVICES = (SELF, Officer("services"), ADMIN)
+
+POLICY.update(
+    {
+        # Who filed it, why it was refused or stopped, what they owe and paid.
+        "Dossier.applicant": FieldPolicy(_SERVICES),
+        "Dossier.statusReason": FieldPolicy(_SERVICES),
+        "Dossier.feeAmount": FieldPolicy(_SERVICES),
+        "Dossier.amountDue": FieldPolicy(_SERVICES),
+        "Dossier.paidAt": FieldPolicy(_SERVICES),
+        "Dossier.fee": FieldPolicy(_SERVICES),
+        # What the applicant was asked to hand in.
+        "DossierPause.note": FieldPolicy(_SERVICES),
+        # Who booked.
+        "Appointment.citizen": FieldPolicy(_SERVICES),
+        # Who asked, about whom or what (a personal ID, a phone number, a parcel), why, and what was found.
+        "PaidLookup.requester": FieldPolicy(_SERVICES),
+        "PaidLookup.subject": FieldPolicy(_SERVICES),
+        "PaidLookup.purpose": FieldPolicy(_SERVICES),
+        "PaidLookup.result": FieldPolicy(_SERVICES),
+        "PaidLookup.paidAt": FieldPolicy(_SERVICES),
+    }
+)
+
+# The workflow of a dossier (procedure, agency, channel, statuses and their times, overdue) is what the operations
+# centre monitors city-wide: without the applicant it says nothing about a person.
+NOT_PERSONAL |= {
+    "Dossier.id",
+    "Dossier.code",
+    "Dossier.applicantType",
+    "Dossier.channel",
+    "Dossier.status",
+    "Dossier.nationalStatusCode",
+    "Dossier.statusName",
+    "Dossier.receivedAt",
+    "Dossier.acceptedAt",
+    "Dossier.dueAt",
+    "Dossier.completedAt",
+    "Dossier.returnedAt",
+    "Dossier.statusChangedAt",
+    "Dossier.apology",
+    "Dossier.overdue",
+    "Dossier.late",
+    "Dossier.procedure",
+    "Dossier.agency",
+    "Dossier.pauses",
+    "DossierPause.reason",
+    "DossierPause.requestedAt",
+    "DossierPause.resumedAt",
+    "Appointment.id",
+    "Appointment.bookingCode",
+    "Appointment.status",
+    "Appointment.bookedAt",
+    "Appointment.slot",
+    "Appointment.procedure",
+    "PaidLookup.id",
+    "PaidLookup.code",
+    "PaidLookup.kind",
+    "PaidLookup.consent",
+    "PaidLookup.requestedAt",
+    "PaidLookup.amount",
+    "PaidLookup.paymentStatus",
+    "PaidLookup.resultReleased",
+    "PaidLookup.fee",
+    "PaidLookup.procedure",
+}
+
 # --- parking ---
 # A session is movement data: a plate (a vehicle, hence a person), a place and a time. Rows are scoped
 # (govgraph.auth.scope.parking_sessions: the payer, parking officers of the facility's unit, operators, admins); within

@@ -33,6 +33,75 @@ def citizens(principal: Principal) -> Any:
     return false()
 
 
+# --- services ---
+
+
+def _services_officer(principal: Principal) -> bool:
+    return principal.role == Role.OFFICER and "services" in principal.domains and bool(principal.unit)
+
+
+def _agencies_of(principal: Principal) -> Any:
+    """Codes of the agencies a services officer answers for: those whose jurisdiction (the ward a People's
+    Committee serves, else the agency's own code; ``agency_jurisdiction``) is the officer's `unit` claim. The
+    field policy's officer check reads the same jurisdiction (``Subject.unit``)."""
+    from govgraph.datasources.services import agencies as a
+    from govgraph.datasources.services import agency_jurisdiction
+
+    return select(a.c.code).where(agency_jurisdiction == principal.unit)
+
+
+def dossiers(principal: Principal) -> Any:
+    """Dossiers: admins and operators all (operators see masks), a services officer those received by their
+    jurisdiction's agencies, a citizen the dossiers they filed, everyone else none. Counts and statistics use it
+    too."""
+    from govgraph.datasources.services import dossiers as t
+
+    if not principal.authenticated:
+        return false()
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if _services_officer(principal):
+        return t.c.agency_code.in_(_agencies_of(principal))
+    if principal.role == Role.CITIZEN:
+        return t.c.applicant_pid == principal.subject
+    return false()
+
+
+def appointments(principal: Principal) -> Any:
+    """Appointments: admins and operators all, a services officer those at their jurisdiction's offices, a
+    citizen their own bookings, everyone else none."""
+    from govgraph.datasources.services import appointment_slots as s
+    from govgraph.datasources.services import appointments as t
+
+    if not principal.authenticated:
+        return false()
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if _services_officer(principal):
+        return t.c.slot_key.in_(select(s.c.key).where(s.c.agency_code.in_(_agencies_of(principal))))
+    if principal.role == Role.CITIZEN:
+        return t.c.citizen_pid == principal.subject
+    return false()
+
+
+def paid_lookups(principal: Principal) -> Any:
+    """Paid look-ups: admins and operators all, a services officer those of the procedures their agency
+    provides (their `unit` is its agency code, as for recording payments), a citizen the look-ups they
+    requested, everyone else none."""
+    from govgraph.datasources.services import paid_lookups as t
+    from govgraph.datasources.services import procedures as p
+
+    if not principal.authenticated:
+        return false()
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if _services_officer(principal):
+        return t.c.procedure_code.in_(select(p.c.code).where(p.c.agency_code == principal.unit))
+    if principal.role == Role.CITIZEN:
+        return t.c.requester_pid == principal.subject
+    return false()
+
+
 # --- parking ---
 
 

@@ -22,7 +22,7 @@ access_log = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(64), nullable=False, comment="token sub of the reader"),
     Column("actor_role", String(16), nullable=False),
-    Column("actor_unit", String(8), nullable=True),
+    Column("actor_unit", String(32), nullable=True, comment="unit claim: a unit code, or an agency code"),
     Column("purpose", Text, nullable=False),
     Column("subject_pid", String(12), nullable=True, comment="whose personal data was read"),
     Column("record", String(80), nullable=False, comment="type and node key of the record"),

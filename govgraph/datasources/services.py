@@ -35,8 +35,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
+from govgraph.auth import scope
+from govgraph.auth.identity import Principal
 from govgraph.datasources.base import (
     LoaderFamily,
     ManyLoader,
@@ -201,6 +203,32 @@ paid_lookups = Table(
 RUNNING = sorted(s.value for s in CLOCK_RUNNING)
 DONE = sorted(s.value for s in COMPLETED)
 
+agency_jurisdiction: ColumnElement[str] = func.coalesce(agencies.c.unit_code, agencies.c.code)
+"""The `unit` claim of the services officers an agency answers to: the ward or commune of a People's Committee,
+else the agency's own code (city departments, the city police)."""
+
+# Personal rows carry the jurisdiction they belong to (``jurisdiction``), for the field policy's officer check.
+DOSSIER_COLUMNS = [*dossiers.c, agency_jurisdiction.label("jurisdiction")]
+DOSSIER_FROM = dossiers.join(agencies, agencies.c.code == dossiers.c.agency_code)
+APPOINTMENT_COLUMNS = [*appointments.c, agency_jurisdiction.label("jurisdiction")]
+APPOINTMENT_FROM = appointments.join(appointment_slots, appointment_slots.c.key == appointments.c.slot_key).join(
+    agencies, agencies.c.code == appointment_slots.c.agency_code
+)
+LOOKUP_COLUMNS = [*paid_lookups.c, procedures.c.agency_code.label("jurisdiction")]
+LOOKUP_FROM = paid_lookups.join(procedures, procedures.c.code == paid_lookups.c.procedure_code)
+
+
+def dossier_rows() -> Select[Any]:
+    return select(*DOSSIER_COLUMNS).select_from(DOSSIER_FROM)
+
+
+def appointment_rows() -> Select[Any]:
+    return select(*APPOINTMENT_COLUMNS).select_from(APPOINTMENT_FROM)
+
+
+def lookup_rows() -> Select[Any]:
+    return select(*LOOKUP_COLUMNS).select_from(LOOKUP_FROM)
+
 
 def overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
     """Trễ hạn in SQL (never NULL): past due while the clock runs, or resolved after the due time."""
@@ -340,9 +368,11 @@ async def dossiers_page(
     first: int | None,
     after: str | None,
     now: dt.datetime,
+    row_scope: Any,
 ) -> Page:
+    """A page of dossiers matching ``f`` within ``row_scope`` (``govgraph.auth.scope.dossiers``)."""
     d = dossiers.c
-    stmt = select(dossiers).where(*_dossier_where(f, now))
+    stmt = dossier_rows().where(*_dossier_where(f, now)).where(row_scope)
     if order == "DUE_AT":
         stmt = stmt.where(d.due_at.is_not(None))  # keyset paging needs a non-null key
     keys = [(DOSSIER_ORDERS[order], descending), (d.code, descending)]
@@ -355,9 +385,10 @@ class LookupFilter:
     payment_status: str | None = None
 
 
-async def lookups_page(store: Store, f: LookupFilter, first: int | None, after: str | None) -> Page:
+async def lookups_page(store: Store, f: LookupFilter, first: int | None, after: str | None, row_scope: Any) -> Page:
+    """A page of look-ups matching ``f`` within ``row_scope`` (``govgraph.auth.scope.paid_lookups``)."""
     c = paid_lookups.c
-    stmt = select(paid_lookups)
+    stmt = lookup_rows().where(row_scope)
     if f.kind:
         stmt = stmt.where(c.kind == f.kind)
     if f.payment_status:
@@ -390,9 +421,13 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-async def statistics(store: Store, f: StatsFilter, group_by: Sequence[str], now: dt.datetime) -> Sequence[Row[Any]]:
+async def statistics(
+    store: Store, f: StatsFilter, group_by: Sequence[str], now: dt.datetime, row_scope: Any = None
+) -> Sequence[Row[Any]]:
     """Counts per group: received, online, on time, overdue, resolved. Rows carry the group keys
-    (procedure_code, unit_code, agency_code, month; null when not grouped by it)."""
+    (procedure_code, unit_code, agency_code, month; null when not grouped by it). ``row_scope`` (from
+    ``govgraph.auth.scope.dossiers``) limits what is counted for a signed-in caller; the public schema's
+    statistics pass none (and suppress small counts)."""
     d = dossiers.c
     a = agencies.c
     month = month_expr(store)
@@ -418,6 +453,8 @@ async def statistics(store: Store, f: StatsFilter, group_by: Sequence[str], now:
         _count_if(overdue_clause(now)).label("overdue"),
         _count_if(d.status.in_(DONE)).label("resolved"),
     ).select_from(dossiers.join(agencies, agencies.c.code == d.agency_code))
+    if row_scope is not None:
+        stmt = stmt.where(row_scope)
     if f.unit_codes:
         stmt = stmt.where(a.unit_code.in_(f.unit_codes))
     if f.procedure_code:
@@ -437,7 +474,9 @@ async def statistics(store: Store, f: StatsFilter, group_by: Sequence[str], now:
 
 
 class ServicesLoaders:
-    """Batched reads of the services store, one loader per batch query."""
+    """Batched reads of the services store, one loader per batch query. Loaders of personal rows (dossiers,
+    appointments, look-ups) and of dossier statistics are families keyed by the caller: each applies the
+    caller's row scope (``govgraph.auth.scope``) in its SQL."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -445,13 +484,13 @@ class ServicesLoaders:
         self.agencies_by_unit: ManyLoader[tuple[str, str], Row[Any]] = ManyLoader(self._agencies_of_units)
         self.procedure_by_code: OneLoader[str, Row[Any]] = OneLoader(self._procedures)
         self.fees_by_procedure: ManyLoader[str, Row[Any]] = ManyLoader(self._fees)
-        self.dossier_by_code: OneLoader[str, Row[Any]] = OneLoader(self._dossiers)
-        self.dossiers_by_applicant: ManyLoader[str, Row[Any]] = ManyLoader(self._dossiers_of_applicants)
+        self.dossier_by_code: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._dossiers_loader)
+        self.dossiers_by_applicant: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(self._applicants_loader)
         self.pauses_by_dossier: ManyLoader[str, Row[Any]] = ManyLoader(self._pauses)
         self.slot_by_key: OneLoader[str, Row[Any]] = OneLoader(self._slots)
-        self.appointments_by_slot: ManyLoader[str, Row[Any]] = ManyLoader(self._appointments)
-        self.appointment_by_code: OneLoader[str, Row[Any]] = OneLoader(self._appointments_by_code)
-        self.lookup_by_code: OneLoader[str, Row[Any]] = OneLoader(self._lookups)
+        self.appointments_by_slot: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(self._slot_bookings_loader)
+        self.appointment_by_code: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._appointments_loader)
+        self.lookup_by_code: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._lookups_loader)
         self.fee_by_id: OneLoader[int, Row[Any]] = OneLoader(self._fees_by_id)
         self.statistics_by_unit: LoaderFamily[str, Row[Any] | None] = LoaderFamily(self._unit_stats_loader)
 
@@ -482,16 +521,33 @@ class ServicesLoaders:
     async def _fees_by_id(self, ids: Sequence[int]) -> dict[int, Row[Any]]:
         return await self._by_keys(fees, "id", ids)
 
-    async def _dossiers(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
-        return await self._by_keys(dossiers, "code", codes)
-
-    async def _dossiers_of_applicants(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
-        d = dossiers.c
-        out: dict[str, list[Row[Any]]] = {}
-        for part in chunks(pids):
-            stmt = select(dossiers).where(d.applicant_pid.in_(part)).order_by(d.applicant_pid, d.received_at.desc())
-            out.update(index_many(await self.store.all(stmt), lambda r: r.applicant_pid))
+    async def _scoped_one(self, base: Select[Any], column: Any, keys: Sequence[Any]) -> dict[Any, Row[Any]]:
+        out: dict[Any, Row[Any]] = {}
+        for part in chunks(keys):
+            rows = await self.store.all(base.where(column.in_(part)))
+            out.update(index_one(rows, lambda r: r._mapping[column.key]))
         return out
+
+    def _dossiers_loader(self, principal: Principal) -> OneLoader[str, Row[Any]]:
+        async def dossiers_by_code(codes: Sequence[str]) -> dict[str, Row[Any]]:
+            return await self._scoped_one(dossier_rows().where(scope.dossiers(principal)), dossiers.c.code, codes)
+
+        return OneLoader(dossiers_by_code)
+
+    def _applicants_loader(self, principal: Principal) -> ManyLoader[str, Row[Any]]:
+        async def dossiers_of_applicants(pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+            d = dossiers.c
+            out: dict[str, list[Row[Any]]] = {}
+            for part in chunks(pids):
+                stmt = (
+                    dossier_rows()
+                    .where(d.applicant_pid.in_(part), scope.dossiers(principal))
+                    .order_by(d.applicant_pid, d.received_at.desc())
+                )
+                out.update(index_many(await self.store.all(stmt), lambda r: r.applicant_pid))
+            return out
+
+        return ManyLoader(dossiers_of_applicants)
 
     async def _pauses(self, codes: Sequence[str]) -> dict[str, list[Row[Any]]]:
         p = dossier_pauses.c
@@ -501,24 +557,45 @@ class ServicesLoaders:
     async def _slots(self, keys: Sequence[str]) -> dict[str, Row[Any]]:
         return await self._by_keys(appointment_slots, "key", keys)
 
-    async def _appointments(self, keys: Sequence[str]) -> dict[str, list[Row[Any]]]:
-        c = appointments.c
-        stmt = select(appointments).where(c.slot_key.in_(keys)).order_by(c.slot_key, c.booked_at)
-        return index_many(await self.store.all(stmt), lambda r: r.slot_key)
+    def _slot_bookings_loader(self, principal: Principal) -> ManyLoader[str, Row[Any]]:
+        async def appointments_of_slots(keys: Sequence[str]) -> dict[str, list[Row[Any]]]:
+            c = appointments.c
+            out: dict[str, list[Row[Any]]] = {}
+            for part in chunks(keys):
+                stmt = (
+                    appointment_rows()
+                    .where(c.slot_key.in_(part), scope.appointments(principal))
+                    .order_by(c.slot_key, c.booked_at)
+                )
+                out.update(index_many(await self.store.all(stmt), lambda r: r.slot_key))
+            return out
 
-    async def _appointments_by_code(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
-        return await self._by_keys(appointments, "booking_code", codes)
+        return ManyLoader(appointments_of_slots)
 
-    async def _lookups(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
-        return await self._by_keys(paid_lookups, "code", codes)
+    def _appointments_loader(self, principal: Principal) -> OneLoader[str, Row[Any]]:
+        async def appointments_by_code(codes: Sequence[str]) -> dict[str, Row[Any]]:
+            base = appointment_rows().where(scope.appointments(principal))
+            return await self._scoped_one(base, appointments.c.booking_code, codes)
 
-    def _unit_stats_loader(self, month_from: str | None, month_to: str | None) -> OneLoader[str, Row[Any]]:
-        async def fetch(units: Sequence[str]) -> dict[str, Row[Any]]:
+        return OneLoader(appointments_by_code)
+
+    def _lookups_loader(self, principal: Principal) -> OneLoader[str, Row[Any]]:
+        async def lookups_by_code(codes: Sequence[str]) -> dict[str, Row[Any]]:
+            return await self._scoped_one(
+                lookup_rows().where(scope.paid_lookups(principal)), paid_lookups.c.code, codes
+            )
+
+        return OneLoader(lookups_by_code)
+
+    def _unit_stats_loader(
+        self, principal: Principal, month_from: str | None, month_to: str | None
+    ) -> OneLoader[str, Row[Any]]:
+        async def unit_statistics(units: Sequence[str]) -> dict[str, Row[Any]]:
             f = StatsFilter(unit_codes=tuple(units), month_from=month_from, month_to=month_to)
-            rows = await statistics(self.store, f, ["UNIT"], dt.datetime.now(dt.UTC))
+            rows = await statistics(self.store, f, ["UNIT"], dt.datetime.now(dt.UTC), scope.dossiers(principal))
             return index_one(rows, lambda r: r.unit_code)
 
-        return OneLoader(fetch)
+        return OneLoader(unit_statistics)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from govgraph.auth import scope
 from govgraph.auth.identity import Principal, Role
 from govgraph.auth.roles import Forbidden, require, require_self, require_unit
 from govgraph.context import Info
@@ -37,6 +38,11 @@ def _loaders(info: Info) -> ds.ServicesLoaders:
 
 def _store(info: Info) -> Store:
     return info.context.stores["services"]
+
+
+def _who(info: Info) -> Principal:
+    """The caller: loaders of personal rows apply their row scope (govgraph.auth.scope) in SQL."""
+    return info.context.principal
 
 
 def unit(code: str | None, structure: str | None) -> places_types.AdministrativeUnit | None:
@@ -89,23 +95,27 @@ async def dossier(info: Info, code: str) -> types.Dossier | None:
         parse_dossier_code(code)
     except InvalidDossierCode as exc:
         raise ValueError(str(exc)) from exc
-    row = await _loaders(info).dossier_by_code.load(code.strip())
+    row = await _loaders(info).dossier_by_code(_who(info)).load(code.strip())
     return types.Dossier.from_row(row) if row else None
 
 
 async def dossiers_by_code(info: Info, codes: list[str], required: bool) -> list[types.Dossier | None]:
-    rows = await _loaders(info).dossier_by_code.load_many(codes)
+    rows = await _loaders(info).dossier_by_code(_who(info)).load_many(codes)
     return common.ordered([types.Dossier.from_row(r) if r else None for r in rows], required)
 
 
-async def pauses(info: Info, dossier_code: str) -> list[types.DossierPause]:
-    rows = await _loaders(info).pauses_by_dossier.load(dossier_code)
+async def pauses(info: Info, dossier: types.Dossier) -> list[types.DossierPause]:
+    """Pauses of a dossier the caller may see (reached only through it); they carry its subject."""
+    rows = await _loaders(info).pauses_by_dossier.load(dossier.code)
     return [
         types.DossierPause(
             reason=types.PauseReason(r.reason),
             requested_at=types.at_local(r.requested_at),
             resumed_at=common.local(r.resumed_at),
             note=r.note,
+            dossier_code=dossier.code,
+            applicant_pid=dossier.applicant_pid,
+            jurisdiction=dossier.jurisdiction,
         )
         for r in rows
     ]
@@ -127,21 +137,21 @@ async def slots_by_key(info: Info, keys: list[str], required: bool) -> list[type
 
 
 async def appointments(info: Info, slot_key: str) -> list[types.Appointment]:
-    return [types.Appointment.from_row(r) for r in await _loaders(info).appointments_by_slot.load(slot_key)]
+    return [types.Appointment.from_row(r) for r in await _loaders(info).appointments_by_slot(_who(info)).load(slot_key)]
 
 
 async def appointment(info: Info, booking_code: str) -> types.Appointment | None:
-    row = await _loaders(info).appointment_by_code.load(booking_code)
+    row = await _loaders(info).appointment_by_code(_who(info)).load(booking_code)
     return types.Appointment.from_row(row) if row else None
 
 
 async def appointments_by_code(info: Info, codes: list[str], required: bool) -> list[types.Appointment | None]:
-    rows = await _loaders(info).appointment_by_code.load_many(codes)
+    rows = await _loaders(info).appointment_by_code(_who(info)).load_many(codes)
     return common.ordered([types.Appointment.from_row(r) if r else None for r in rows], required)
 
 
 async def lookups_by_code(info: Info, codes: list[str], required: bool) -> list[types.PaidLookup | None]:
-    rows = await _loaders(info).lookup_by_code.load_many(codes)
+    rows = await _loaders(info).lookup_by_code(_who(info)).load_many(codes)
     return common.ordered([types.PaidLookup.from_row(r) if r else None for r in rows], required)
 
 
@@ -198,7 +208,7 @@ async def dossiers(
     field = order.field.name if order else "RECEIVED_AT"
     descending = order.descending if order else True
     now = dt.datetime.now(dt.UTC)
-    page = await ds.dossiers_page(_store(info), flt, field, descending, first, after, now)
+    page = await ds.dossiers_page(_store(info), flt, field, descending, first, after, now, scope.dossiers(_who(info)))
     return common.connection(page, types.Dossier.from_row)
 
 
@@ -211,7 +221,7 @@ async def paid_lookups(
             kind=f.kind.name if f.kind else None,
             payment_status=f.payment_status.name if f.payment_status else None,
         )
-    page = await ds.lookups_page(_store(info), flt, first, after)
+    page = await ds.lookups_page(_store(info), flt, first, after, scope.paid_lookups(_who(info)))
     return common.connection(page, types.PaidLookup.from_row)
 
 
@@ -237,7 +247,7 @@ async def dossier_statistics(
         month_from=month_from,
         month_to=month_to,
     )
-    rows = await ds.statistics(_store(info), f, groups, dt.datetime.now(dt.UTC))
+    rows = await ds.statistics(_store(info), f, groups, dt.datetime.now(dt.UTC), scope.dossiers(_who(info)))
     if not rows and not groups:
         return [types.DossierStatistics.empty()]
     return [types.DossierStatistics.from_row(r) for r in rows]
@@ -248,7 +258,7 @@ async def dossier_statistics(
 
 async def citizen_dossiers(info: Info, pid: str) -> list[types.Dossier]:
     """A citizen's own dossiers, newest first."""
-    return [types.Dossier.from_row(r) for r in await _loaders(info).dossiers_by_applicant.load(pid)]
+    return [types.Dossier.from_row(r) for r in await _loaders(info).dossiers_by_applicant(_who(info)).load(pid)]
 
 
 async def unit_agencies(info: Info, code: str, structure: str) -> list[types.Agency]:
@@ -265,7 +275,7 @@ async def unit_statistics(
     for m in (month_from, month_to):
         if m is not None:
             ds.month_start(m)
-    row = await _loaders(info).statistics_by_unit(month_from, month_to).load(code)
+    row = await _loaders(info).statistics_by_unit(_who(info), month_from, month_to).load(code)
     if row is None:
         empty = types.DossierStatistics.empty()
         empty.unit_code = code
@@ -353,7 +363,7 @@ async def _dossier_payload(info: Info, outcome: Outcome) -> DossierResult:
     found = None
     if outcome.key:
         info.context.reset_loaders()
-        row = await _loaders(info).dossier_by_code.load(outcome.key)
+        row = await _loaders(info).dossier_by_code(_who(info)).load(outcome.key)
         found = types.Dossier.from_row(row) if row else None
     return found, outcome.errors
 
@@ -703,8 +713,11 @@ async def check_overdue_now_and_then(store: Store, bus: EventBus) -> None:
 
 
 def dossier_visible(principal: Principal, code: str | None) -> Callable[[Event], bool]:
-    """Which dossier events a subscriber receives: a citizen their own dossiers, an officer those of their
-    unit's agencies, operators and admins all."""
+    """Which dossier events a subscriber receives, by the row scope's rule (govgraph.auth.scope.dossiers): a
+    citizen their own dossiers, a services officer those of the agencies of their jurisdiction (the ward of a
+    People's Committee, else the agency's own code), operators and admins all. The event only wakes the
+    subscriber: the dossier it then yields is reloaded through the scoped loader, so the SQL scope and the
+    field policy decide what it carries."""
 
     def match(event: Event) -> bool:
         p = event.payload
@@ -713,7 +726,8 @@ def dossier_visible(principal: Principal, code: str | None) -> Callable[[Event],
         if principal.role == Role.CITIZEN:
             return bool(p.get("applicant_pid") == principal.subject)
         if principal.role == Role.OFFICER:
-            return principal.unit is not None and principal.unit in (p.get("unit_code"), p.get("agency_code"))
+            jurisdiction = p.get("unit_code") or p.get("agency_code")
+            return "services" in principal.domains and principal.unit is not None and principal.unit == jurisdiction
         return principal.role in (Role.ADMIN, Role.OPERATOR)
 
     return match
@@ -741,12 +755,13 @@ async def dossier_updates(info: Info, code: str | None) -> AsyncIterator[types.D
             except StopAsyncIteration:
                 return
             waiting = None
-            row = await _loaders(info).dossier_by_code.load(event.payload["code"])
+            row = await _loaders(info).dossier_by_code(_who(info)).load(event.payload["code"])
             if row is not None:
                 yield types.Dossier.from_row(row)
     finally:
-        if waiting is not None:
+        if waiting is not None:  # cancelled while waiting (the client left): let the wait end before closing
             waiting.cancel()
+            await asyncio.wait({waiting})
         await events.aclose()  # type: ignore[attr-defined]
 
 
@@ -983,7 +998,7 @@ async def _lookup_payload(info: Info, outcome: Outcome) -> LookupResult:
     found = None
     if outcome.key:
         info.context.reset_loaders()
-        row = await _loaders(info).lookup_by_code.load(outcome.key)
+        row = await _loaders(info).lookup_by_code(_who(info)).load(outcome.key)
         found = types.PaidLookup.from_row(row) if row else None
     return found, outcome.errors
 

@@ -314,6 +314,9 @@ class DossierPause:
     requested_at: dt.datetime = strawberry.field(description="When the request was issued (clock stops).")
     resumed_at: dt.datetime | None = strawberry.field(description="When the applicant answered; null while open.")
     note: str | None = strawberry.field(description="What was asked for.")
+    dossier_code: strawberry.Private[str]
+    applicant_pid: strawberry.Private[str]
+    jurisdiction: strawberry.Private[str | None]
 
 
 @strawberry.type(description="Phiếu xin lỗi và hẹn lại ngày trả kết quả: the written apology for a late dossier.")
@@ -358,6 +361,8 @@ class Dossier(relay.Node):
     agency_code: strawberry.Private[str]
     raw_due: strawberry.Private[dt.datetime | None]
     raw_completed: strawberry.Private[dt.datetime | None]
+    jurisdiction: strawberry.Private[str | None]
+    """The receiving agency's jurisdiction (its ward, or its own code): services officers whose `unit` it is."""
 
     @classmethod
     def from_row(cls, r: Any) -> Dossier:
@@ -385,6 +390,7 @@ class Dossier(relay.Node):
             agency_code=r.agency_code,
             raw_due=r.due_at,
             raw_completed=r.completed_at,
+            jurisdiction=r.jurisdiction,
         )
 
     @classmethod
@@ -427,7 +433,7 @@ class Dossier(relay.Node):
 
     @strawberry.field(description="Spans during which the processing clock was stopped, oldest first.")
     async def pauses(self, info: Info) -> list[DossierPause]:
-        return await resolve.pauses(info, self.code)
+        return await resolve.pauses(info, self)
 
     @strawberry.field(description="The main fee-table row the fee comes from (lệ phí where there is one).")
     async def fee(self, info: Info) -> Fee | None:
@@ -443,12 +449,14 @@ class Appointment(relay.Node):
     slot_key: strawberry.Private[str]
     citizen_pid: strawberry.Private[str]
     procedure_code: strawberry.Private[str | None]
+    jurisdiction: strawberry.Private[str | None]
+    """The office's jurisdiction (its ward, or its own code)."""
 
     @classmethod
     def from_row(cls, r: Any) -> Appointment:
         return cls(key=r.booking_code, booking_code=r.booking_code, status=AppointmentStatus(r.status),
                    booked_at=at_local(r.booked_at), slot_key=r.slot_key, citizen_pid=r.citizen_pid,
-                   procedure_code=r.procedure_code)  # fmt: skip
+                   procedure_code=r.procedure_code, jurisdiction=r.jurisdiction)  # fmt: skip
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -515,8 +523,8 @@ class PaidLookup(relay.Node):
     key: relay.NodeID[str]
     code: str = strawberry.field(description="Request code.")
     kind: LookupKind = strawberry.field(description="What is looked up.")
-    subject: str = strawberry.field(description="What the request is about (parcel, phone number, person).")
-    purpose: str = strawberry.field(description="Declared purpose (personal-data law requires one).")
+    subject: str | None = strawberry.field(description="What the request is about (parcel, phone number, person).")
+    purpose: str | None = strawberry.field(description="Declared purpose (personal-data law requires one).")
     consent: bool = strawberry.field(description="The data subject consented to the look-up.")
     requested_at: dt.datetime = strawberry.field(description="When it was requested.")
     amount: int = strawberry.field(description="VND owed, from the fee table.")
@@ -526,6 +534,8 @@ class PaidLookup(relay.Node):
     procedure_code: strawberry.Private[str]
     fee_id: strawberry.Private[int | None]
     stored_result: strawberry.Private[str | None]
+    jurisdiction: strawberry.Private[str | None]
+    """The agency providing the look-up (its code): services officers whose `unit` it is."""
 
     @classmethod
     def from_row(cls, r: Any) -> PaidLookup:
@@ -533,7 +543,7 @@ class PaidLookup(relay.Node):
                    consent=r.consent, requested_at=at_local(r.requested_at), amount=r.amount,
                    payment_status=PaymentStatus(r.payment_status), paid_at=local(r.paid_at),
                    requester_pid=r.requester_pid, procedure_code=r.procedure_code, fee_id=r.fee_id,
-                   stored_result=r.result)  # fmt: skip
+                   stored_result=r.result, jurisdiction=r.jurisdiction)  # fmt: skip
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
