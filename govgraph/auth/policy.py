@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgraph.auth import masking
+from govgraph.config import STORES
 from govgraph.auth.rules import ADMIN, GUARDIAN, SELF, Officer, Reader, Subject
 
 
@@ -42,16 +43,19 @@ SUBJECTS: dict[str, Callable[[Any], Subject]] = {
 }
 
 _POPULATION = (SELF, GUARDIAN, Officer("population"), ADMIN)
+# Who the person is (name, ID, phone): also officers of any store in the person's unit, who handle their
+# dossiers, registrations, school records, cases and parking there (rows they reach through their own store).
+_IDENTIFY = (SELF, GUARDIAN, *(Officer(store) for store in STORES), ADMIN)
 
 POLICY: dict[str, FieldPolicy] = {
     # Citizen: the register's personal data.
-    "Citizen.personalId": FieldPolicy(_POPULATION, masking.personal_id),
-    "Citizen.familyName": FieldPolicy(_POPULATION, masking.null),
-    "Citizen.middleName": FieldPolicy(_POPULATION, masking.initial),
-    "Citizen.givenName": FieldPolicy(_POPULATION, masking.initial),
-    "Citizen.fullName": FieldPolicy(_POPULATION, masking.name),
+    "Citizen.personalId": FieldPolicy(_IDENTIFY, masking.personal_id),
+    "Citizen.familyName": FieldPolicy(_IDENTIFY, masking.null),
+    "Citizen.middleName": FieldPolicy(_IDENTIFY, masking.initial),
+    "Citizen.givenName": FieldPolicy(_IDENTIFY, masking.initial),
+    "Citizen.fullName": FieldPolicy(_IDENTIFY, masking.name),
     "Citizen.dateOfBirth": FieldPolicy(_POPULATION),
-    "Citizen.phone": FieldPolicy(_POPULATION, masking.phone),
+    "Citizen.phone": FieldPolicy(_IDENTIFY, masking.phone),
     "Citizen.permanentAddress": FieldPolicy(_POPULATION),
     "Citizen.temporaryAddress": FieldPolicy(_POPULATION),
     "Citizen.identityDocuments": FieldPolicy(_POPULATION),
@@ -65,7 +69,7 @@ POLICY: dict[str, FieldPolicy] = {
     # The person's own data tracker: the person and admins; reading it is not itself audited.
     "Citizen.accessLog": FieldPolicy((SELF, ADMIN), audit=False),
     # Links into other stores: the person, their parent, that store's officers of the person's unit, admins.
-    "Citizen.dossiers": FieldPolicy((SELF, GUARDIAN, Officer("services"), ADMIN)),
+    "Citizen.dossiers": FieldPolicy((SELF, Officer("services"), ADMIN)),
     "Citizen.schoolRecords": FieldPolicy((SELF, GUARDIAN, Officer("education"), ADMIN)),
     "Citizen.complaints": FieldPolicy((SELF, Officer("complaints"), ADMIN)),
     "Citizen.civilRegistrations": FieldPolicy((SELF, GUARDIAN, Officer("registry"), ADMIN)),
