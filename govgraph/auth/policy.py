@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from govgraph.auth import masking
-from govgraph.config import STORES
 from govgraph.auth.rules import ADMIN, GUARDIAN, SELF, Officer, Reader, Subject
+from govgraph.config import STORES
 
 
 @dataclass(frozen=True)
