@@ -515,8 +515,8 @@ class DossierFactory:
             else:
                 channel, hour = ("POST" if rng.random() < 0.15 else "IN_PERSON"), _office_hour(rng)
             received = _at(day, hour)
-            if received > self.now:
-                continue
+            if received > self.now:  # today's later hours have not happened yet: received just now instead
+                received = max(self.now - dt.timedelta(minutes=rng.randint(1, 60)), _at(day, 0))
             drafts.append((received, proc, office, channel))
         drafts.sort(key=lambda d: d[0])
         rows: list[tuple[Any, ...]] = []
@@ -627,11 +627,20 @@ async def _seed_dossiers(ctx: SeedContext, rng: random.Random, factory: DossierF
     days = list(_days(ctx.today, 365))
     weights = [1.0 if is_working_day(d) else 0.12 for d in days]
     scale = total / sum(weights)
+    counts = [int(scale * w * rng.uniform(0.85, 1.15)) for w in weights]
+    # Exactly `total` dossiers: spread the rounding and jitter difference over the working days.
+    working = [i for i, w in enumerate(weights) if w == 1.0]
+    diff = total - sum(counts)
+    step = 1 if diff > 0 else -1
+    while diff:
+        i = working[abs(diff) % len(working)]
+        if counts[i] + step >= 0:
+            counts[i] += step
+            diff -= step
     rows: list[tuple[Any, ...]] = []
     pauses: list[tuple[Any, ...]] = []
     with ctx.task("services: dossiers", total) as advance:
-        for day, w in zip(days, weights, strict=True):
-            n = int(scale * w * rng.uniform(0.85, 1.15))
+        for day, n in zip(days, counts, strict=True):
             day_rows, day_pauses = factory.day(day, n)
             rows += day_rows
             pauses += day_pauses
