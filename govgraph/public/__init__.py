@@ -18,7 +18,7 @@ from govgraph.config import Settings
 from govgraph.context import Info
 from govgraph.datasources.base import list_page
 from govgraph.datasources.places import Structure, gazetteer
-from govgraph.public import complaints, enums, environment, parking, services
+from govgraph.public import complaints, education, enums, environment, parking, services
 from govgraph.public.common import AdministrativeUnit, Connection, connection, page_size, unit
 from govgraph.schema.extensions import ErrorCodes
 
@@ -107,6 +107,45 @@ class Query:
         ] = None,
     ) -> complaints.CaseStatistics:
         return await complaints.case_statistics(info, list(group_by or []), filter)
+
+    @strawberry.field(description="One school by its code (mã trường).")
+    async def school(self, info: Info, code: Code) -> education.School | None:
+        return await education.school(info, code)
+
+    @strawberry.field(description="Schools of Hanoi, by code.")
+    async def schools(
+        self,
+        info: Info,
+        filter: Annotated[education.SchoolFilter | None, strawberry.argument(description="Which schools.")] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[education.School]:
+        return await education.schools(info, filter, first, after)
+
+    @strawberry.field(
+        description="Statistics of one school, or of the schools of a ward or commune (optionally of one level), "
+        "in a school year: students, classes, year averages and learning results. Counts of 1-4 are suppressed. "
+        "Give either `schoolCode` or `unitCode`; null for an unknown code."
+    )
+    async def school_statistics(
+        self,
+        info: Info,
+        school_year: Annotated[str, strawberry.argument(description="School year, e.g. '2025-2026'.")],
+        school_code: Annotated[
+            str | None, strawberry.argument(description="The school (mã trường); not with `unitCode`.")
+        ] = None,
+        unit_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="All schools in this ward or commune (2025-07 code); not with `schoolCode`."
+            ),
+        ] = None,
+        level: Annotated[
+            education.SchoolLevel | None,
+            strawberry.argument(description="With `unitCode`: only the unit's schools of this level."),
+        ] = None,
+    ) -> education.SchoolStatistics | None:
+        return await education.school_statistics(info, school_code, unit_code, school_year, level)
 
     @strawberry.field(description="One monitoring station by code.")
     async def station(self, info: Info, code: Code) -> environment.Station | None:
