@@ -498,3 +498,174 @@ NOT_PERSONAL |= {
     "CaseEvent.status",
     "Complainant.lead",
 }
+
+# --- education ---
+# Student records, guardians, the grade book (entries, corrections, computed results and ratings) and enrolment
+# applications are about a pupil. Rows are scoped in SQL (govgraph/auth/scope.py: students,
+# enrolment_applications): the pupil, their parents (population links) and declared guardians (the education
+# store's guardians table, as the enrolment mutations decide), teachers of the record's school (not
+# applications), education officers of the school's unit, operators (masked), admins. Within a row, what
+# identifies the pupil or their family and every grade is guarded here; Subject.unit is the school's unit (for an
+# application: the school applied to). Schools, classes, subjects and the curriculum are not personal. Links to
+# Citizen (Student.citizen, Guardian.citizen, EnrolmentApplication.child) lead to objects the population policy
+# guards field by field.
+
+from govgraph.auth.rules import TEACHER  # noqa: E402
+
+
+@dataclass(frozen=True)
+class EducationSubject(Subject):
+    """A Subject that also names the pupil the record is about (for a guardian's entry, ``owner`` is the
+    guardian and ``student`` the pupil)."""
+
+    student: str | None = None
+
+
+class _StudentFamily(Reader):
+    """The pupil, a parent of theirs in the population register, or a parent or guardian declared to the school:
+    the same people a citizen's row scope lets through."""
+
+    label = "the pupil, their parents and declared guardians"
+    staff = False
+
+    async def allows(self, ctx: Any, subject: Subject) -> bool:
+        from govgraph.auth.identity import Role
+        from govgraph.datasources.base import StoreUnavailable
+
+        p = ctx.principal
+        student = subject.student if isinstance(subject, EducationSubject) else None
+        if not p.authenticated or p.role != Role.CITIZEN or not p.subject or student is None:
+            return False
+        if p.subject == student:
+            return True
+        wards = await ctx.loaders.education.wards_by_guardian.load(p.subject)
+        if any(w.student_pid == student for w in wards):
+            return True
+        try:
+            children = await ctx.loaders.population.children_by_pid.load(p.subject)
+        except StoreUnavailable:
+            return False
+        return any(c.pid == student for c in children)
+
+
+STUDENT_FAMILY = _StudentFamily()
+
+
+def _pupil(ref: Any, owner: str | None = None) -> EducationSubject:
+    """Subject of anything reached from a student record (``ref``: schema.education.StudentRef)."""
+    if ref is None:
+        return EducationSubject(record="Student:?")
+    return EducationSubject(
+        record=f"Student:{ref.key}", owner=owner or ref.pid, unit=ref.unit, school=ref.school, student=ref.pid
+    )
+
+
+EDUCATION_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
+    "Student": lambda s: _pupil(s.ref),
+    "Guardian": lambda g: _pupil(g.ref, owner=g.personal_id),
+    "GradeEntry": lambda e: _pupil(e.ref),
+    "GradeCorrection": lambda c: _pupil(c.ref),
+    "SubjectResult": lambda r: _pupil(r.ref),
+    "GradeEntryPayload": lambda p: _pupil(p.ref),
+    "GradeBookChange": lambda c: _pupil(c.student.ref),
+    "EnrolmentApplication": lambda a: EducationSubject(
+        record=f"EnrolmentApplication:{a.key}", owner=a.child_personal_id, unit=a.school_unit,
+        student=a.child_personal_id,
+    ),  # fmt: skip
+}
+SUBJECTS.update(EDUCATION_SUBJECTS)
+
+_EDUCATION = (STUDENT_FAMILY, TEACHER, Officer("education"), ADMIN)
+"""A school record and its grade book."""
+_ENROLMENT = (STUDENT_FAMILY, Officer("education"), ADMIN)
+"""An enrolment application: the family, the officers deciding it, admins (not teachers)."""
+
+POLICY.update(
+    {
+        # Who the pupil is.
+        "Student.personalId": FieldPolicy(_EDUCATION, masking.personal_id),
+        "Student.fullName": FieldPolicy(_EDUCATION, masking.name),
+        "Student.dateOfBirth": FieldPolicy(_EDUCATION),
+        # How the pupil is doing: the learning result, the grade book and the results computed from it. The grade
+        # book is guarded where it is reached (a record's `grades` and `subjectResults`, the mutation payload, the
+        # gradeEntered change), once per list: a page of 100 records holds ~12,000 entries, and a check on every
+        # entry's score made the query four times slower (each guarded scalar is an awaitable, so an asyncio task).
+        "Student.rating": FieldPolicy(_EDUCATION),
+        "Student.grades": FieldPolicy(_EDUCATION),
+        "Student.subjectResults": FieldPolicy(_EDUCATION),
+        "GradeEntryPayload.entry": FieldPolicy(_EDUCATION),
+        "GradeEntryPayload.subjectResult": FieldPolicy(_EDUCATION),
+        "GradeBookChange.entry": FieldPolicy(_EDUCATION),
+        "GradeBookChange.subjectResult": FieldPolicy(_EDUCATION),
+        # Corrections are few: each is guarded again, field by field (the reason may say why about the pupil).
+        "GradeCorrection.previousScore": FieldPolicy(_EDUCATION),
+        "GradeCorrection.previousRating": FieldPolicy(_EDUCATION),
+        "GradeCorrection.score": FieldPolicy(_EDUCATION),
+        "GradeCorrection.rating": FieldPolicy(_EDUCATION),
+        "GradeCorrection.reason": FieldPolicy(_EDUCATION),
+        "GradeEntryPayload.semesterRating": FieldPolicy(_EDUCATION),
+        "GradeEntryPayload.yearRating": FieldPolicy(_EDUCATION),
+        # The pupil's parents and guardians as declared to the school (their reads show in the guardian's log).
+        "Guardian.personalId": FieldPolicy(_EDUCATION, masking.personal_id),
+        "Guardian.fullName": FieldPolicy(_EDUCATION, masking.name),
+        "Guardian.phone": FieldPolicy(_EDUCATION, masking.phone),
+        # The child an application is for.
+        "EnrolmentApplication.childPersonalId": FieldPolicy(_ENROLMENT, masking.personal_id),
+        "EnrolmentApplication.childName": FieldPolicy(_ENROLMENT, masking.name),
+        "EnrolmentApplication.childDateOfBirth": FieldPolicy(_ENROLMENT),
+    }
+)
+
+# Once the pupil's identity is masked, where and in which class they study, which assessments exist and when and
+# by whom (teachers acting in an official capacity) they were entered are statistics-grade; links lead to types
+# guarded by their own entries (Citizen by the population policy) and to row-scoped lists.
+NOT_PERSONAL |= {
+    "Student.id",
+    "Student.sex",
+    "Student.schoolYear",
+    "Student.grade",
+    "Student.ageGroup",
+    "Student.school",
+    "Student.class",
+    "Student.citizen",
+    "Student.guardians",
+    "Guardian.relation",
+    "Guardian.citizen",
+    # Entries and computed results are reachable only through the guarded links above (every path: Student.grades,
+    # Student.subjectResults, GradeEntryPayload.entry/subjectResult, GradeBookChange.entry/subjectResult), which
+    # give null to whoever may not read the pupil's grades; tests/test_authorization_education.py walks each path.
+    "GradeEntry.score",
+    "GradeEntry.rating",
+    "SubjectResult.semester1Average",
+    "SubjectResult.semester2Average",
+    "SubjectResult.yearAverage",
+    "SubjectResult.semester1Result",
+    "SubjectResult.semester2Result",
+    "SubjectResult.yearResult",
+    "GradeEntry.subject",
+    "GradeEntry.semester",
+    "GradeEntry.kind",
+    "GradeEntry.seq",
+    "GradeEntry.enteredBy",
+    "GradeEntry.enteredAt",
+    "GradeEntry.corrections",
+    "GradeCorrection.correctedBy",
+    "GradeCorrection.correctedAt",
+    "SubjectResult.subject",
+    "SubjectResult.regularAssessmentsRequired",
+    "GradeEntryPayload.student",
+    "GradeEntryPayload.userErrors",
+    "GradeBookChange.change",
+    "GradeBookChange.student",
+    "EnrolmentApplication.id",
+    "EnrolmentApplication.applicationNo",
+    "EnrolmentApplication.schoolYear",
+    "EnrolmentApplication.level",
+    "EnrolmentApplication.status",
+    "EnrolmentApplication.submittedAt",
+    "EnrolmentApplication.decidedAt",
+    "EnrolmentApplication.school",
+    "EnrolmentApplication.assignedSchool",
+    "EnrolmentApplication.routeUnit",
+    "EnrolmentApplication.child",
+}

@@ -199,3 +199,66 @@ def cases(principal: Principal) -> Any:
     if p.role == Role.INSPECTOR and p.subject:
         return or_(t.c.inspector_id == p.subject, designated_for(p.subject))
     return false()
+
+
+# --- education ---
+
+
+def _education_schools(principal: Principal) -> Any:
+    """Codes of the schools in an education officer's unit (the schools' units are all current)."""
+    from govgraph.datasources.education import schools as s
+
+    return select(s.c.code).where(s.c.unit_code == principal.unit, s.c.unit_structure == CURRENT.value)
+
+
+def _education_family(principal: Principal, pid: Any, children: tuple[str, ...]) -> Any:
+    """``pid`` is the citizen, one of their ``children`` (population parent links, another database) or a pupil
+    they are a declared parent or guardian of (the education store's guardians table)."""
+    from govgraph.datasources.education import guardians as g
+
+    wards = select(g.c.student_pid).where(g.c.guardian_pid == principal.subject)
+    mine = [pid == principal.subject, pid.in_(wards)]
+    if children:
+        mine.append(pid.in_(children))
+    return or_(*mine)
+
+
+def students(principal: Principal, children: tuple[str, ...] = ()) -> Any:
+    """Student records, as a SQL condition on the education store's ``students``: admins and operators all
+    (operators see personal fields masked), an education officer the records of schools in their unit, a teacher
+    those of their school (`school` claim), a citizen their own and their children's (``children`` from the
+    population register, or pupils they are declared guardian of), everyone else none. Lists, ``student``,
+    ``node``, ``School.students``, ``SchoolClass.students``, ``Citizen.schoolRecords``, other school years of a
+    record, the mutation payloads, ``gradeEntered`` reloads and ``totalCount`` all use it."""
+    from govgraph.datasources.education import students as t
+
+    p = principal
+    if not p.authenticated:
+        return false()
+    if p.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if p.role == Role.OFFICER and "education" in p.domains and p.unit:
+        return t.c.school_code.in_(_education_schools(p))
+    if p.role == Role.TEACHER and p.school:
+        return t.c.school_code == p.school
+    if p.role == Role.CITIZEN and p.subject:
+        return _education_family(p, t.c.pid, children)
+    return false()
+
+
+def enrolment_applications(principal: Principal, children: tuple[str, ...] = ()) -> Any:
+    """Enrolment applications: admins and operators all (masked), an education officer those to schools in their
+    unit (the officers who decide them), a citizen those for themselves, their children or their declared wards;
+    everyone else (teachers included) none. Lists, ``node``, ``totalCount`` and the mutation payloads use it."""
+    from govgraph.datasources.education import enrolment_applications as t
+
+    p = principal
+    if not p.authenticated:
+        return false()
+    if p.role in (Role.ADMIN, Role.OPERATOR):
+        return true()
+    if p.role == Role.OFFICER and "education" in p.domains and p.unit:
+        return t.c.school_code.in_(_education_schools(p))
+    if p.role == Role.CITIZEN and p.subject:
+        return _education_family(p, t.c.child_pid, children)
+    return false()

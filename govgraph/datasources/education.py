@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -94,6 +95,14 @@ students = Table(
     Column("name_folded", String(140), nullable=False, comment="search and ordering key"),
     Column("date_of_birth", Date, nullable=False),
     Column("sex", String(6), nullable=False),
+    Column(
+        "node_key",
+        String(16),
+        nullable=False,
+        unique=True,
+        default=lambda: secrets.token_hex(8),
+        comment="opaque key of the GraphQL node id: global ids must not carry the personal ID",
+    ),
     Index("ix_students_school", "school_code", "school_year", "pid"),
     Index("ix_students_class", "class_id", "pid"),
     Index("ix_students_year_grade", "school_year", "grade", "pid"),
@@ -219,6 +228,12 @@ PROGRAMME = "GDPT2018"
 """The 2018 General Education Programme: the only curriculum in the store."""
 LEVEL_ORDER = {"KINDERGARTEN": 0, "PRIMARY": 1, "LOWER_SECONDARY": 2, "UPPER_SECONDARY": 3}
 STUDENT_COLUMNS = list(students.c)
+STUDENT_SELECT = [*STUDENT_COLUMNS, schools.c.unit_code.label("school_unit")]
+"""A student record with its school's unit (the jurisdiction of education officers: Subject.unit)."""
+STUDENTS_FROM = students.join(schools, schools.c.code == students.c.school_code)
+APPLICATION_SELECT = [*enrolment_applications.c, schools.c.unit_code.label("school_unit")]
+"""An application with the unit of the school applied to (the officers who decide it)."""
+APPLICATIONS_FROM = enrolment_applications.join(schools, schools.c.code == enrolment_applications.c.school_code)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -272,9 +287,16 @@ STUDENT_ORDERS = {
 
 
 async def students_page(
-    store: Store, f: StudentFilter, order: str, descending: bool, first: int | None, after: str | None
+    store: Store,
+    f: StudentFilter,
+    order: str,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    row_scope: Any,
 ) -> Page:
-    stmt = select(*STUDENT_COLUMNS)
+    """A page of student records matching ``f`` within ``row_scope`` (govgraph.auth.scope.students)."""
+    stmt = select(*STUDENT_SELECT).select_from(STUDENTS_FROM).where(row_scope)
     if f.school_code:
         stmt = stmt.where(students.c.school_code == f.school_code)
     if f.class_id is not None:
@@ -300,10 +322,11 @@ class ApplicationFilter:
 
 
 async def applications_page(
-    store: Store, f: ApplicationFilter, descending: bool, first: int | None, after: str | None
+    store: Store, f: ApplicationFilter, descending: bool, first: int | None, after: str | None, row_scope: Any
 ) -> Page:
+    """A page of applications matching ``f`` within ``row_scope`` (govgraph.auth.scope.enrolment_applications)."""
     a = enrolment_applications.c
-    stmt = select(enrolment_applications)
+    stmt = select(*APPLICATION_SELECT).select_from(APPLICATIONS_FROM).where(row_scope)
     if f.level:
         stmt = stmt.where(a.level == f.level)
     if f.status:
@@ -319,13 +342,34 @@ async def applications_page(
     return await paginate(store, stmt, [(a.submitted_at, descending), (a.id, descending)], first, after)
 
 
+async def records_where(store: Store, condition: Any, row_scope: Any) -> list[Row[Any]]:
+    """Student records matching ``condition`` within ``row_scope``, newest school year first per pupil."""
+    s = students.c
+    stmt = (
+        select(*STUDENT_SELECT)
+        .select_from(STUDENTS_FROM)
+        .where(condition)
+        .where(row_scope)
+        .order_by(s.pid, s.school_year.desc())
+    )
+    return list(await store.all(stmt))
+
+
+async def applications_where(store: Store, condition: Any, row_scope: Any) -> list[Row[Any]]:
+    """Enrolment applications matching ``condition`` within ``row_scope``."""
+    return list(await store.all(select(*APPLICATION_SELECT).select_from(APPLICATIONS_FROM).where(condition)
+                                .where(row_scope)))  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Loaders: one batched statement each
 # ---------------------------------------------------------------------------------------------------------
 
 
 class EducationLoaders:
-    """Batched reads of the education store, one loader per batch query."""
+    """Batched reads of the education store, one loader per batch query. Student records and applications are
+    personal and row-scoped: the resolvers read them through per-caller loaders (``records_where``,
+    ``applications_where``); what is loaded here is reached only through a record the caller may see."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -335,7 +379,6 @@ class EducationLoaders:
         self.classes_by_school: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
             lambda year: ManyLoader(partial(self._classes_of_schools, year))
         )
-        self.records_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._records)
         self.guardians_by_pid: ManyLoader[str, Row[Any]] = ManyLoader(self._guardians)
         self.entries_by_pid: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
             lambda year: ManyLoader(partial(self._entries, year))
@@ -343,6 +386,7 @@ class EducationLoaders:
         self.curriculum_by_programme: OneLoader[str, dict[int, list[Row[Any]]]] = OneLoader(self._curriculum)
         self.subject_by_code: OneLoader[str, Row[Any]] = OneLoader(self._subjects)
         self.application_by_id: OneLoader[int, Row[Any]] = OneLoader(self._applications)
+        """NOT row-scoped: for the mutations' own checks. Reads go through the scoped loaders of the resolvers."""
         self.corrections_by_pid: LoaderFamily[str, list[Row[Any]]] = LoaderFamily(
             lambda year: ManyLoader(partial(self._corrections, year))
         )
@@ -373,11 +417,6 @@ class EducationLoaders:
             .order_by(c.school_code, c.grade, c.age_group, c.name)
         )
         return index_many(await self.store.all(stmt), lambda r: r.school_code)
-
-    async def _records(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
-        s = students.c
-        stmt = select(*STUDENT_COLUMNS).where(s.pid.in_(pids)).order_by(s.pid, s.school_year.desc())
-        return index_many(await self.store.all(stmt), lambda r: r.pid)
 
     async def _guardians(self, pids: Sequence[str]) -> dict[str, list[Row[Any]]]:
         g = guardians.c

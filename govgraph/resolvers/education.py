@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
 from strawberry import relay
 
+from govgraph.auth import scope
 from govgraph.auth.identity import Role
 from govgraph.auth.roles import Forbidden, require, require_unit
 from govgraph.context import Info
 from govgraph.datasources import education as ds
+from govgraph.datasources.base import ManyLoader, OneLoader, StoreUnavailable, index_many, index_one
 from govgraph.datasources.places import gazetteer
 from govgraph.domain import education as rules
 from govgraph.domain.identity import InvalidPersonalId, parse_personal_id
@@ -36,6 +38,50 @@ def _store(info: Info) -> Any:
 def unit(code: str, structure: str) -> places_types.AdministrativeUnit | None:
     found = gazetteer().get(code, structure)
     return places_types.AdministrativeUnit.from_unit(found) if found else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Row scope: whose student records and applications the caller may see, as SQL (govgraph.auth.scope)
+# ---------------------------------------------------------------------------------------------------------
+
+
+async def _children(info: Info) -> tuple[str, ...]:
+    """A citizen's children in the population register (another database), for the row scope; none for staff,
+    and none if the population store does not answer (the caller then sees their own and declared wards')."""
+    p = info.context.principal
+    if p.role != Role.CITIZEN or not p.authenticated:
+        return ()
+    try:
+        rows = await info.context.loaders.population.children_by_pid.load(p.subject)
+    except StoreUnavailable:
+        return ()
+    return tuple(sorted(r.pid for r in rows))
+
+
+def _visible_records(info: Info, key: str) -> ManyLoader[str, Row[Any]]:
+    """Student records the caller may see, by ``pid`` (every school year, newest first) or ``node_key``: one
+    statement per batch, the scope inside it."""
+    ctx = info.context
+    column = ds.students.c[key]
+
+    async def fetch(keys: Sequence[str]) -> dict[str, list[Row[Any]]]:
+        row_scope = scope.students(ctx.principal, await _children(info))
+        rows = await ds.records_where(_store(info), column.in_(keys), row_scope)
+        return index_many(rows, lambda r: getattr(r, key))
+
+    return ctx.scoped_loader(f"education.visible_records_by_{key}", lambda: ManyLoader(fetch))
+
+
+def _visible_applications(info: Info) -> OneLoader[int, Row[Any]]:
+    """Enrolment applications the caller may see, by id."""
+    ctx = info.context
+
+    async def fetch(ids: Sequence[int]) -> dict[int, Row[Any]]:
+        row_scope = scope.enrolment_applications(ctx.principal, await _children(info))
+        rows = await ds.applications_where(_store(info), ds.enrolment_applications.c.id.in_(ids), row_scope)
+        return index_one(rows, lambda r: r.id)
+
+    return ctx.scoped_loader("education.visible_applications", lambda: OneLoader(fetch))
 
 
 def _school_year(value: str | None) -> str | None:
@@ -136,12 +182,16 @@ async def students(
             search=f.search,
         )
     field = order.field.name if order else "PERSONAL_ID"
-    page = await ds.students_page(_store(info), flt, field, order.descending if order else False, first, after)
+    row_scope = scope.students(info.context.principal, await _children(info))
+    descending = order.descending if order else False
+    page = await ds.students_page(_store(info), flt, field, descending, first, after, row_scope)
     return common.connection(page, types.Student.from_row)
 
 
 async def class_students(info: Info, class_id: int, first: int | None, after: str | None) -> Connection[types.Student]:
-    page = await ds.students_page(_store(info), ds.StudentFilter(class_id=class_id), "NAME", False, first, after)
+    row_scope = scope.students(info.context.principal, await _children(info))
+    f = ds.StudentFilter(class_id=class_id)
+    page = await ds.students_page(_store(info), f, "NAME", False, first, after, row_scope)
     return common.connection(page, types.Student.from_row)
 
 
@@ -151,7 +201,7 @@ async def student(info: Info, personal_id: str, school_year: str | None) -> type
     except InvalidPersonalId as exc:
         raise ValueError(f"personalId {personal_id!r} is not valid: {exc}") from exc
     _school_year(school_year)
-    records = await info.context.loaders.education.records_by_pid.load(personal_id)
+    records = await _visible_records(info, "pid").load(personal_id)
     for r in records:  # newest first
         if school_year is None or r.school_year == school_year:
             return types.Student.from_row(r)
@@ -159,19 +209,15 @@ async def student(info: Info, personal_id: str, school_year: str | None) -> type
 
 
 async def students_by_key(info: Info, keys: list[str], required: bool) -> list[types.Student | None]:
-    pids = [k.partition(":")[0] for k in keys]
-    found = await info.context.loaders.education.records_by_pid.load_many(pids)
-    out: list[types.Student | None] = []
-    for key, records in zip(keys, found, strict=True):
-        year = key.partition(":")[2]
-        row = next((r for r in records if r.school_year == year), None)
-        out.append(types.Student.from_row(row) if row else None)
+    """``node``/``nodes``: opaque node keys (never a personal ID), only records the caller may see."""
+    found = await _visible_records(info, "node_key").load_many(keys)
+    out = [types.Student.from_row(rows[0]) if rows else None for rows in found]
     return common.ordered(out, required)
 
 
 async def school_records(info: Info, pid: str) -> list[types.Student]:
-    """A citizen's own student records, newest school year first."""
-    rows = await info.context.loaders.education.records_by_pid.load(pid)
+    """A citizen's student records the caller may see, newest school year first."""
+    rows = await _visible_records(info, "pid").load(pid)
     return [types.Student.from_row(r) for r in rows]
 
 
@@ -180,14 +226,15 @@ async def citizen(info: Info, pid: str) -> population_types.Citizen | None:
     return population_types.Citizen.from_row(row) if row else None
 
 
-async def guardians(info: Info, pid: str) -> list[types.Guardian]:
-    rows = await info.context.loaders.education.guardians_by_pid.load(pid)
+async def guardians(info: Info, s: types.Student) -> list[types.Guardian]:
+    rows = await info.context.loaders.education.guardians_by_pid.load(s.personal_id)
     return [
         types.Guardian(
             relation=types.GuardianRelation(r.relation),
             personal_id=r.guardian_pid,
             full_name=r.full_name,
             phone=r.phone,
+            ref=s.ref,
         )
         for r in rows
     ]
@@ -198,23 +245,31 @@ async def guardians(info: Info, pid: str) -> list[types.Guardian]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-async def _grade_in(info: Info, s: types.Student, school_year: str) -> int | None:
+async def _record_of(info: Info, s: types.Student, school_year: str) -> types.Student | None:
+    """The pupil's record of ``school_year``: this one, or another year's if the caller may see it (row scope;
+    it may be at another school). The grade book of a year is read only through its record."""
     if school_year == s.school_year:
-        return s.grade
-    records = await info.context.loaders.education.records_by_pid.load(s.personal_id)
-    return next((r.grade for r in records if r.school_year == school_year), None)
+        return s
+    records = await _visible_records(info, "pid").load(s.personal_id)
+    row = next((r for r in records if r.school_year == school_year), None)
+    return types.Student.from_row(row) if row is not None else None
 
 
-async def _year_book(info: Info, s: types.Student, school_year: str) -> tuple[list[Row[Any]], dict[str, Row[Any]]]:
-    """The student's entries of a school year and the subjects of their grade (by code, in record order)."""
+async def _year_book(
+    info: Info, s: types.Student, school_year: str
+) -> tuple[list[Row[Any]], dict[str, Row[Any]], types.StudentRef | None]:
+    """The student's entries of a school year, the subjects of their grade (by code, in record order) and the
+    record of that year (None, and no entries, if the caller may not see it)."""
     _school_year(school_year)
+    record = await _record_of(info, s, school_year)
+    if record is None:
+        return [], {}, None
     loaders = info.context.loaders.education
     entries = await loaders.entries_by_pid(school_year).load(s.personal_id)
-    grade = await _grade_in(info, s, school_year)
-    if not entries or grade is None:
-        return entries, {}
+    if not entries or record.grade is None:
+        return entries, {}, record.ref
     curriculum = await loaders.curriculum_by_programme.load(ds.PROGRAMME) or {}
-    return entries, {r.code: r for r in curriculum.get(grade, [])}
+    return entries, {r.code: r for r in curriculum.get(record.grade, [])}, record.ref
 
 
 def _score(tenths: int | None) -> Decimal | None:
@@ -222,7 +277,9 @@ def _score(tenths: int | None) -> Decimal | None:
 
 
 async def grades(info: Info, s: types.Student, school_year: str, semester: int | None) -> list[types.GradeEntry]:
-    entries, subjects_of = await _year_book(info, s, school_year)
+    entries, subjects_of, ref = await _year_book(info, s, school_year)
+    if ref is None:
+        return []
     missing = sorted({e.subject_code for e in entries} - set(subjects_of))
     if missing:  # a subject outside the grade's curriculum (e.g. a transfer): look it up by code
         extra = await info.context.loaders.education.subject_by_code.load_many(missing)
@@ -231,10 +288,10 @@ async def grades(info: Info, s: types.Student, school_year: str, semester: int |
     picked = [e for e in entries if (semester is None or e.semester == semester) and e.subject_code in subjects_of]
     picked.sort(key=lambda e: (e.semester, order.get(e.subject_code, len(order)), e.subject_code,
                                ("REGULAR", "MIDTERM", "FINAL").index(e.kind), e.seq))  # fmt: skip
-    return [_entry_type(e, subjects_of[e.subject_code]) for e in picked]
+    return [_entry_type(e, subjects_of[e.subject_code], ref) for e in picked]
 
 
-def _entry_type(e: Row[Any], subject: Row[Any]) -> types.GradeEntry:
+def _entry_type(e: Row[Any], subject: Row[Any], ref: types.StudentRef) -> types.GradeEntry:
     score = _score(e.score_tenths)
     return types.GradeEntry(
         subject=types.Subject.from_row(subject),
@@ -247,6 +304,7 @@ def _entry_type(e: Row[Any], subject: Row[Any]) -> types.GradeEntry:
         entered_at_raw=e.entered_at,
         student_pid=e.student_pid,
         school_year=e.school_year,
+        ref=ref,
     )
 
 
@@ -266,6 +324,7 @@ async def corrections(info: Info, e: types.GradeEntry) -> list[types.GradeCorrec
                 corrected_by=r.corrected_by,
                 reason=r.reason,
                 corrected_at_raw=r.corrected_at,
+                ref=e.ref,
             )
         )
     return out
@@ -298,7 +357,9 @@ def _passed(value: bool | None) -> types.CommentRating | None:
 
 
 async def subject_results(info: Info, s: types.Student, school_year: str) -> list[types.SubjectResult]:
-    entries, subjects_of = await _year_book(info, s, school_year)
+    entries, subjects_of, ref = await _year_book(info, s, school_year)
+    if ref is None:
+        return []
     return [
         types.SubjectResult(
             subject=types.Subject.from_row(subjects_of[r.subject]),
@@ -309,6 +370,7 @@ async def subject_results(info: Info, s: types.Student, school_year: str) -> lis
             semester1_result=_passed(r.semester_passed.get(1)),
             semester2_result=_passed(r.semester_passed.get(2)),
             year_result=_passed(r.year_passed),
+            ref=ref,
         )
         for r in _results(entries, subjects_of)
     ]
@@ -317,7 +379,7 @@ async def subject_results(info: Info, s: types.Student, school_year: str) -> lis
 async def rating(info: Info, s: types.Student, school_year: str, semester: int | None) -> types.LearningRating | None:
     if semester not in (None, 1, 2):
         raise ValueError(f"semester must be 1 or 2, got {semester}")
-    entries, subjects_of = await _year_book(info, s, school_year)
+    entries, subjects_of, _ = await _year_book(info, s, school_year)
     found = rules.rating_of(_results(entries, subjects_of), semester)
     return types.LearningRating(found.value) if found else None
 
@@ -343,13 +405,15 @@ async def enrolment_applications(
             unit_code=f.unit_code,
             school_year=_school_year(f.school_year),
         )
-    page = await ds.applications_page(_store(info), flt, order.descending if order else False, first, after)
+    row_scope = scope.enrolment_applications(info.context.principal, await _children(info))
+    descending = order.descending if order else False
+    page = await ds.applications_page(_store(info), flt, descending, first, after, row_scope)
     return common.connection(page, types.EnrolmentApplication.from_row)
 
 
 async def applications_by_id(info: Info, ids: list[str], required: bool) -> list[types.EnrolmentApplication | None]:
     keys = [int(i) if i.isdigit() else -1 for i in ids]
-    rows = await info.context.loaders.education.application_by_id.load_many(keys)
+    rows = await _visible_applications(info).load_many(keys)
     return common.ordered([types.EnrolmentApplication.from_row(r) if r else None for r in rows], required)
 
 
@@ -532,8 +596,9 @@ async def grade_correct(info: Info, data: types.GradeCorrectInput) -> types.Grad
 async def _grade_view(
     info: Info, key: ds.EntryKey
 ) -> tuple[types.Student, types.GradeEntry, types.SubjectResult | None] | None:
-    """The entry, its student record and the subject's results, through the request's loaders."""
-    records = await info.context.loaders.education.records_by_pid.load(key.student_pid)
+    """The entry, its student record and the subject's results, through the request's loaders (only what the
+    caller may see: the row scope of student records applies)."""
+    records = await _visible_records(info, "pid").load(key.student_pid)
     row = next((r for r in records if r.school_year == key.school_year), None)
     if row is None:
         return None
@@ -565,6 +630,7 @@ async def _grade_payload(info: Info, key: str | None, errors: list[common.UserEr
         semester_rating=semester_rating,
         year_rating=year_rating,
         user_errors=errors,
+        ref=view[0].ref if view else None,
     )
 
 
@@ -592,7 +658,7 @@ async def _application(
     if key is None:
         return _application_payload(info, errors)
     info.context.reset_loaders()
-    row = await info.context.loaders.education.application_by_id.load(int(key))
+    row = await _visible_applications(info).load(int(key))
     found = types.EnrolmentApplication.from_row(row) if row is not None else None
     return types.EnrolmentApplicationPayload(application=found, user_errors=errors)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +20,17 @@ if TYPE_CHECKING:
     from govgraph.schema.population import Citizen
 
 SCHOOL_YEAR_HELP = "School year, e.g. '2025-2026'."
+
+
+@dataclass(frozen=True)
+class StudentRef:
+    """Whose record a piece of the grade book is, for the field policy (govgraph/auth/policy.py, education): the
+    record's opaque node key, the pupil's personal ID, the school and the school's unit."""
+
+    key: str
+    pid: str
+    school: str | None
+    unit: str | None
 
 
 @strawberry.enum(description="Level of education a school provides (cấp học).")
@@ -142,11 +154,6 @@ class School(relay.Node):
     async def resolve_reference(cls, info: Info, **key: str) -> School | None:
         return (await resolve.schools_by_code(info, [str(key["code"])], False))[0]
 
-    # Federation (GOVGRAPH_FEDERATION=1, @key "code"): the same loader as `node`.
-    @classmethod
-    async def resolve_reference(cls, info: Info, **key: str) -> School | None:
-        return (await resolve.schools_by_code(info, [str(key["code"])], False))[0]
-
     @strawberry.field(description="The ward or commune the school is in.")
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
         return resolve.unit(self.unit_code, self.unit_structure)
@@ -222,8 +229,9 @@ class SchoolClass(relay.Node):
 class Guardian:
     relation: GuardianRelation = strawberry.field(description="Father, mother or other guardian.")
     personal_id: str = strawberry.field(description="The guardian's personal ID number.")
-    full_name: str = strawberry.field(description="Name as declared to the school.")
+    full_name: str | None = strawberry.field(description="Name as declared to the school.")
     phone: str | None = strawberry.field(description="Contact phone declared to the school.")
+    ref: strawberry.Private[StudentRef]
 
     @strawberry.field(description="The guardian in the population register (null if not registered in Hanoi).")
     async def citizen(self, info: Info) -> Annotated[Citizen, strawberry.lazy("govgraph.schema.population")] | None:
@@ -242,6 +250,8 @@ class GradeEntry:
     entered_at_raw: strawberry.Private[dt.datetime]
     student_pid: strawberry.Private[str]
     school_year: strawberry.Private[str]
+    ref: strawberry.Private[StudentRef]
+    """The record of that school year (its school may differ from the record the entry was reached from)."""
 
     @strawberry.field(description="When it was entered (ISO 8601, +07:00).")
     def entered_at(self) -> dt.datetime:
@@ -262,8 +272,9 @@ class GradeCorrection:
     score: float | None = strawberry.field(description="The score it set (scored subjects).")
     rating: CommentRating | None = strawberry.field(description="The rating it set (comment-only subjects).")
     corrected_by: str = strawberry.field(description="Staff account that made the correction.")
-    reason: str = strawberry.field(description="Why the entry was corrected.")
+    reason: str | None = strawberry.field(description="Why the entry was corrected.")
     corrected_at_raw: strawberry.Private[dt.datetime]
+    ref: strawberry.Private[StudentRef]
 
     @strawberry.field(description="When it was corrected (ISO 8601, +07:00).")
     def corrected_at(self) -> dt.datetime:
@@ -288,25 +299,33 @@ class SubjectResult:
     year_result: CommentRating | None = strawberry.field(
         description="Year result of a comment-only subject (semester II's result)."
     )
+    ref: strawberry.Private[StudentRef]
 
 
 @strawberry.type(description="A student record (học sinh): one pupil at one school in one school year.")
 class Student(relay.Node):
     key: relay.NodeID[str]
     personal_id: str = strawberry.field(description="The pupil's personal ID number (mã định danh).")
-    full_name: str = strawberry.field(description="Name as in the school record (học bạ).")
-    date_of_birth: dt.date = strawberry.field(description="Date of birth.")
+    full_name: str | None = strawberry.field(description="Name as in the school record (học bạ).")
+    date_of_birth: dt.date | None = strawberry.field(description="Date of birth.")
     sex: Sex = strawberry.field(description="Sex.")
     school_year: str = strawberry.field(description=SCHOOL_YEAR_HELP)
     grade: int | None = strawberry.field(description="Grade 1-12; null in kindergarten.")
     age_group: int | None = strawberry.field(description="Kindergarten age group (3, 4 or 5); null otherwise.")
     school_code: strawberry.Private[str]
     class_id: strawberry.Private[int]
+    unit_code: strawberry.Private[str | None]
+    """The school's unit: education officers of that unit read the record."""
+
+    @property
+    def ref(self) -> StudentRef:
+        return StudentRef(key=str(self.key), pid=self.personal_id, school=self.school_code, unit=self.unit_code)
 
     @classmethod
     def from_row(cls, r: Any) -> Student:
+        """A row of ``datasources.education.STUDENT_SELECT`` (with ``school_unit``)."""
         return cls(
-            key=f"{r.pid}:{r.school_year}",
+            key=r.node_key,
             personal_id=r.pid,
             full_name=r.full_name,
             date_of_birth=r.date_of_birth,
@@ -316,6 +335,7 @@ class Student(relay.Node):
             age_group=r.age_group,
             school_code=r.school_code,
             class_id=r.class_id,
+            unit_code=r.school_unit,
         )
 
     @classmethod
@@ -338,7 +358,7 @@ class Student(relay.Node):
 
     @strawberry.field(description="Parents and guardians declared to the school.")
     async def guardians(self, info: Info) -> list[Guardian]:
-        return await resolve.guardians(info, self.personal_id)
+        return await resolve.guardians(info, self)
 
     @strawberry.field(description="Grade-book entries of a school year, by semester, subject, kind and number.")
     async def grades(
@@ -348,7 +368,7 @@ class Student(relay.Node):
             str | None, strawberry.argument(description="School year, e.g. '2025-2026'; default: this record's.")
         ] = None,
         semester: Annotated[int | None, strawberry.argument(description="Only semester 1 or 2.")] = None,
-    ) -> list[GradeEntry]:
+    ) -> list[GradeEntry] | None:
         return await resolve.grades(info, self, school_year or self.school_year, semester)
 
     @strawberry.field(description="Per-subject semester and year results, computed from the grade book.")
@@ -358,7 +378,7 @@ class Student(relay.Node):
         school_year: Annotated[
             str | None, strawberry.argument(description="School year, e.g. '2025-2026'; default: this record's.")
         ] = None,
-    ) -> list[SubjectResult]:
+    ) -> list[SubjectResult] | None:
         return await resolve.subject_results(info, self, school_year or self.school_year)
 
     @strawberry.field(
@@ -384,9 +404,11 @@ class EnrolmentApplication(relay.Node):
     level: EnrolmentLevel = strawberry.field(description="Kindergarten (5-year-olds), grade 1 or grade 6.")
     status: EnrolmentStatus = strawberry.field(description="Where the application stands.")
     child_personal_id: str = strawberry.field(description="The child's personal ID number, used to apply.")
-    child_name: str = strawberry.field(description="The child's name as entered.")
-    child_date_of_birth: dt.date = strawberry.field(description="The child's date of birth as entered.")
+    child_name: str | None = strawberry.field(description="The child's name as entered.")
+    child_date_of_birth: dt.date | None = strawberry.field(description="The child's date of birth as entered.")
     school_code: strawberry.Private[str]
+    school_unit: strawberry.Private[str | None]
+    """Unit of the school applied to: its education officers decide the application."""
     assigned_school_code: strawberry.Private[str | None]
     route_unit_code: strawberry.Private[str]
     route_unit_structure: strawberry.Private[str]
@@ -395,6 +417,7 @@ class EnrolmentApplication(relay.Node):
 
     @classmethod
     def from_row(cls, r: Any) -> EnrolmentApplication:
+        """A row of ``datasources.education.APPLICATION_SELECT`` (with ``school_unit``)."""
         return cls(
             key=str(r.id),
             application_no=r.application_no,
@@ -405,6 +428,7 @@ class EnrolmentApplication(relay.Node):
             child_name=r.child_name,
             child_date_of_birth=r.child_dob,
             school_code=r.school_code,
+            school_unit=r.school_unit,
             assigned_school_code=r.assigned_school_code,
             route_unit_code=r.route_unit_code,
             route_unit_structure=r.route_unit_structure,
@@ -622,6 +646,7 @@ class GradeEntryPayload:
         description="The student's learning result of the year; null until both semesters are complete."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the change was refused, if it was.")
+    ref: strawberry.Private[StudentRef | None] = None
 
 
 @strawberry.input(description="An online enrolment application (đăng ký tuyển sinh trực tuyến) for a child.")
@@ -721,7 +746,7 @@ class GradeChange(Enum):
 @strawberry.type(description="A change in a student's grade book, reloaded after it was committed.")
 class GradeBookChange:
     change: GradeChange = strawberry.field(description="A new entry or a correction.")
-    entry: GradeEntry = strawberry.field(description="The entry as now recorded.")
+    entry: GradeEntry | None = strawberry.field(description="The entry as now recorded.")
     student: Student = strawberry.field(description="The student record of that school year.")
     subject_result: SubjectResult | None = strawberry.field(description="The subject's recomputed results.")
 

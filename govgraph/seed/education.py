@@ -529,6 +529,8 @@ async def seed(ctx: SeedContext) -> None:
     await ctx.insert(store, ds.classes, [(c.id, c.school, c.year, c.grade, c.age_group, c.name, c.teacher,
                                           ",".join(c.electives) if c.electives else None) for c in classes],
                      "education: classes")  # fmt: skip
+    keys = ctx.rng("education.node_keys")  # a stream of its own: the other draws stay as they were
+    student_rows = [(*r, f"{keys.getrandbits(64):016x}") for r in student_rows]
     await ctx.insert(store, ds.students, student_rows, "education: students")
 
     enrolled = {fam.pid for fam in pupils if (fam.pid, current) in placed or (fam.pid, previous) in placed}
