@@ -37,9 +37,24 @@ class PolicyExtension(FieldExtension):
         self.describe = describe
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        # Plain attribute fields are resolved synchronously by strawberry; the check itself may need a loader,
-        # so return an awaitable (graphql-core awaits it).
-        return self._guarded(next_, source, info, kwargs)
+        # Plain attribute fields are resolved synchronously. Most checks need no I/O and are answered here
+        # (no task per field); a check that needs a look-up (a parent's children) returns an awaitable.
+        ctx = info.context
+        subject = self.describe(source)
+        reader: Reader | None = None
+        for candidate in self.policy.readers:
+            decided = candidate.decide(ctx, subject)
+            if decided is None:
+                return self._guarded(next_, source, info, kwargs)
+            if decided:
+                reader = candidate
+                break
+        if reader is None:
+            return (
+                None if self.policy.otherwise is masking.null else self.policy.otherwise(next_(source, info, **kwargs))
+            )
+        self._audit(ctx, reader, subject)
+        return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any) -> Any:
         return await self._guarded(next_, source, info, kwargs)
@@ -52,6 +67,10 @@ class PolicyExtension(FieldExtension):
             if self.policy.otherwise is masking.null:
                 return None
             return self.policy.otherwise(await _value(next_(source, info, **kwargs)))
+        self._audit(ctx, reader, subject)
+        return await _value(next_(source, info, **kwargs))
+
+    def _audit(self, ctx: Any, reader: Reader, subject: Subject) -> None:
         if reader.staff and self.policy.audit and subject.owner != ctx.principal.subject:
             if not ctx.purpose:
                 raise PurposeRequired(
@@ -59,7 +78,6 @@ class PolicyExtension(FieldExtension):
                     "(or a `purpose` claim in the token)"
                 )
             ctx.audit.record(subject, self.key)
-        return await _value(next_(source, info, **kwargs))
 
 
 async def _value(result: Any) -> Any:

@@ -88,7 +88,6 @@ NOT_PERSONAL: set[str] = {
     "IdentityDocument.issuer",
 }
 
-
 # --- services ---
 # Dossiers, appointments and paid look-ups are about a person (who used which service, what they owe, what they
 # looked up). Rows are scoped in SQL (govgraph/auth/scope.py: dossiers, appointments, paid_lookups); within a row
@@ -569,9 +568,11 @@ EDUCATION_SUBJECTS: dict[str, Callable[[Any], Subject]] = {
     "GradeEntryPayload": lambda p: _pupil(p.ref),
     "GradeBookChange": lambda c: _pupil(c.student.ref),
     "EnrolmentApplication": lambda a: EducationSubject(
-        record=f"EnrolmentApplication:{a.key}", owner=a.child_personal_id, unit=a.school_unit,
+        record=f"EnrolmentApplication:{a.key}",
+        owner=a.child_personal_id,
+        unit=a.school_unit,
         student=a.child_personal_id,
-    ),  # fmt: skip
+    ),
 }
 SUBJECTS.update(EDUCATION_SUBJECTS)
 

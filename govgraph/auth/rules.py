@@ -39,14 +39,21 @@ class Reader:
     """Reads through a staff reader are audited and need a purpose; the owner's own reads are not."""
 
     async def allows(self, ctx: Context, subject: Subject) -> bool:
-        raise NotImplementedError
+        decided = self.decide(ctx, subject)
+        if decided is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement allows() or decide()")
+        return decided
+
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
+        """The answer without I/O, or None when it needs a look-up (then ``allows`` is awaited)."""
+        return None
 
 
 class _Self(Reader):
     label = "the person themselves"
     staff = False
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         p = ctx.principal
         return p.role == Role.CITIZEN and subject.owner is not None and p.subject == subject.owner
 
@@ -54,6 +61,12 @@ class _Self(Reader):
 class _Guardian(Reader):
     label = "their parent"
     staff = False
+
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
+        p = ctx.principal
+        if p.role != Role.CITIZEN or subject.owner is None:
+            return False
+        return None  # a citizen: ask the register who their children are
 
     async def allows(self, ctx: Context, subject: Subject) -> bool:
         p = ctx.principal
@@ -73,7 +86,7 @@ class Officer(Reader):
     def label(self) -> str:  # type: ignore[override]
         return f"officers of the {self.domain} store in the record's unit"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         p = ctx.principal
         return (
             p.role == Role.OFFICER and self.domain in p.domains and subject.unit is not None and p.unit == subject.unit
@@ -83,7 +96,7 @@ class Officer(Reader):
 class _Teacher(Reader):
     label = "teachers of the student's school"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         p = ctx.principal
         return p.role == Role.TEACHER and subject.school is not None and p.school == subject.school
 
@@ -91,7 +104,7 @@ class _Teacher(Reader):
 class _AssignedInspector(Reader):
     label = "the inspector the case is assigned to"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         p = ctx.principal
         return p.role == Role.INSPECTOR and subject.assignee is not None and p.subject == subject.assignee
 
@@ -99,21 +112,21 @@ class _AssignedInspector(Reader):
 class _Designated(Reader):
     label = "staff the resolver designated"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         return ctx.principal.role in (Role.OFFICER, Role.INSPECTOR) and ctx.principal.subject in subject.designated
 
 
 class _Operator(Reader):
     label = "operations-centre operators"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         return ctx.principal.role == Role.OPERATOR
 
 
 class _Admin(Reader):
     label = "admins"
 
-    async def allows(self, ctx: Context, subject: Subject) -> bool:
+    def decide(self, ctx: Context, subject: Subject) -> bool | None:
         return ctx.principal.role == Role.ADMIN
 
 
