@@ -1,4 +1,4 @@
-"""The `govgraph` command: serve, seed, token, schema, simulate."""
+"""The `govgraph` command: serve, migrate, seed, token, schema, simulate."""
 
 from __future__ import annotations
 
@@ -28,17 +28,26 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL stores for more than 1).")] = 1,
 ) -> None:
-    """Serve /graphql, /healthz and /readyz. On the embedded default, seeds demo data on first start."""
+    """Serve /graphql, /healthz and /readyz. Refuses to start while a store's schema is behind (run `govgraph
+    migrate`); on the embedded default it migrates the SQLite files itself and seeds demo data on first start."""
     import uvicorn
 
     settings = Settings.from_env()
     if workers > 1 and settings.embedded:
         raise typer.BadParameter("several workers need PostgreSQL stores (set GOVGRAPH_<STORE>_URL)")
     if settings.embedded:
-        # Create and seed once, before workers start, so they do not race each other.
+        # Migrate and seed once, before workers start, so they do not race each other.
         from govgraph.seed import prepare_embedded
 
         asyncio.run(prepare_embedded(settings))
+    else:
+        from govgraph.migrations import MigrationsPending, ensure_current
+
+        try:
+            asyncio.run(ensure_current(settings))
+        except MigrationsPending as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
     typer.echo(f"govgraph on http://{host}:{port}/graphql  (token: govgraph token --role admin)")
     fresh_metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -69,12 +78,95 @@ def serve(
 def seed(
     scale: Annotated[Scale, typer.Option(help="demo: the 2017 pilot sizes; city: a million citizens.")] = Scale.demo,
     random_seed: Annotated[int, typer.Option(help="Seed of the generator (same seed, same data).")] = 2017,
-    reset: Annotated[bool, typer.Option(help="Drop and recreate every store's tables first.")] = False,
+    reset: Annotated[
+        bool, typer.Option(help="Drop every store's tables and revision first (then they are migrated anew).")
+    ] = False,
 ) -> None:
     """Fill the stores with realistic Hanoi data."""
+    from govgraph.migrations import MigrationError
     from govgraph.seed import run_seed
 
-    asyncio.run(run_seed(Settings.from_env(), scale.value, random_seed, reset))
+    try:
+        asyncio.run(run_seed(Settings.from_env(), scale.value, random_seed, reset))
+    except MigrationError as exc:
+        typer.echo(f"govgraph seed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def migrate(
+    store: Annotated[
+        list[str] | None, typer.Option(help="Only this store (repeatable; default: every store, the audit one too).")
+    ] = None,
+    revision: Annotated[str, typer.Option(help="Upgrade to this revision (other than head: one --store).")] = "head",
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 when a store is behind, 2 when one cannot be told.")
+    ] = False,
+    downgrade: Annotated[
+        str | None, typer.Option(metavar="REV", help="Downgrade one --store to REV (a revision, -1, or base).")
+    ] = None,
+    stamp: Annotated[
+        str | None, typer.Option(metavar="REV", help="Record REV for one --store without running anything.")
+    ] = None,
+) -> None:
+    """Bring every store's schema to this version's head (run it before `govgraph serve`).
+
+    Each store has its own migration history and records its revision in its own database. A database made
+    without migrations whose tables equal the models is adopted (stamped at head)."""
+    from alembic.util import CommandError
+
+    from govgraph.datasources.base import StoreUnavailable, store_names
+    from govgraph.migrations import MigrationError, migrate_store, versions
+    from govgraph.migrations import downgrade as run_downgrade
+    from govgraph.migrations import stamp as run_stamp
+
+    settings = Settings.from_env()
+    names = store or store_names()
+    unknown = sorted(set(names) - set(store_names()))
+    if unknown:
+        raise typer.BadParameter(f"no store named {', '.join(unknown)} (stores: {', '.join(store_names())})")
+    single = downgrade is not None or stamp is not None or revision != "head"
+    if single and len(names) != 1:
+        raise typer.BadParameter("--downgrade, --stamp and --revision other than head need exactly one --store")
+    if sum(x is not None for x in (downgrade, stamp)) + check > 1:
+        raise typer.BadParameter("--check, --downgrade and --stamp exclude each other")
+
+    if check:
+        worst = 0
+        for v in asyncio.run(versions(settings, names)):
+            if isinstance(v, StoreUnavailable):
+                typer.echo(f"{v.store}: cannot tell ({v.reason})", err=True)
+                worst = 2
+            else:
+                typer.echo(v.describe())
+                if v.state in ("unknown", "unversioned"):
+                    worst = 2
+                elif v.state != "current":
+                    worst = max(worst, 1)
+        raise typer.Exit(worst)
+
+    async def run() -> None:
+        for name in names:
+            url = settings.url_for(name)
+            if downgrade is not None:
+                await run_downgrade(name, url, downgrade)
+                typer.echo(f"{name}: downgraded to {downgrade}")
+            elif stamp is not None:
+                await run_stamp(name, url, stamp)
+                typer.echo(f"{name}: stamped {stamp}")
+            else:
+                before, after = await migrate_store(name, url, revision)
+                if before.current == after.current:
+                    typer.echo(f"{name}: already at {', '.join(after.current)}")
+                else:
+                    was = ", ".join(before.current) or {"unversioned": "tables, no revision"}.get(before.state, "empty")
+                    typer.echo(f"{name}: {was} -> {', '.join(after.current) or 'base'}")
+
+    try:
+        asyncio.run(run())
+    except (MigrationError, StoreUnavailable, CommandError) as exc:
+        typer.echo(f"govgraph migrate: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()

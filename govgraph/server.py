@@ -1,4 +1,5 @@
-"""The Starlette application: routes, lifespan (open stores, seed the embedded demo), authentication."""
+"""The Starlette application: routes, lifespan (check the stores' schema versions, migrate and seed the embedded
+demo), authentication."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from govgraph.context import Context
 from govgraph.datasources.base import Stores
 from govgraph.events import EventBus, make_bus
 from govgraph.ide.web import ide_page, ide_routes
+from govgraph.migrations import MigrationsPending, ensure_current, migrate_all
 from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema, limits
 
@@ -186,11 +188,20 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owned and settings.embedded:
-            await stores.create_all()
+            # The embedded demo migrates its own SQLite files (`govgraph serve` has done it already).
+            await migrate_all(settings)
             if seed_demo:
                 from govgraph.seed import seed_if_empty
 
                 await seed_if_empty(stores)
+        elif owned:
+            # Elsewhere the operator migrates (`govgraph migrate`): refuse a store whose schema is behind.
+            try:
+                await ensure_current(settings)
+            except MigrationsPending as exc:
+                log.error("%s", exc)
+                await stores.dispose()
+                raise
         await bus.start()
         try:
             yield

@@ -281,12 +281,23 @@ class Store:
 
 
 def store_metadata(name: str) -> MetaData:
-    """The tables of a store, from its datasource module (``govgraph.datasources.<name>``)."""
+    """Every table of a store: its datasource module's (``govgraph.datasources.<name>``) plus the idempotency
+    table every store has. No engine is made (migrations and their checks read it too)."""
     module = importlib.import_module(f"govgraph.datasources.{name}")
     md = module.metadata
     if not isinstance(md, MetaData):
         raise TypeError(f"govgraph.datasources.{name}.metadata is not a MetaData")
+    if IDEMPOTENCY_TABLE not in md.tables:
+        idempotency_table(md)
     return md
+
+
+def store_names() -> list[str]:
+    """The stores this installation has (the seven with a datasource module, then the audit store)."""
+    return [
+        *(name for name in STORES if importlib.util.find_spec(f"govgraph.datasources.{name}") is not None),
+        "audit",
+    ]
 
 
 class Stores:

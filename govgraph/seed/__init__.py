@@ -21,8 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Table, func, select
 
 from govgraph.config import STORES, Settings
-from govgraph.datasources.base import Store, Stores
+from govgraph.datasources.base import Store, Stores, store_names
 from govgraph.domain.identity import Sex
+from govgraph.migrations import drop_store, migrate_all
 from govgraph.seed.names import Name
 
 PILOT_WARD = "00082"
@@ -138,21 +139,24 @@ async def seed_if_empty(stores: Stores) -> None:
 
 
 async def prepare_embedded(settings: Settings) -> None:
-    """Create the embedded SQLite stores and seed the demo on first start."""
+    """Migrate the embedded SQLite stores to head and seed the demo on first start."""
+    await migrate_all(settings)
     stores = Stores(settings)
     try:
-        await stores.create_all()
         await seed_if_empty(stores)
     finally:
         await stores.dispose()
 
 
 async def run_seed(settings: Settings, scale: str, random_seed: int, reset: bool) -> None:
+    """Seed every store; ``reset`` drops their tables (and revision records) first. Stores are migrated to head,
+    so a seeded database carries its schema version like any other."""
+    if reset:
+        for name in store_names():
+            await drop_store(name, settings.url_for(name))
+    await migrate_all(settings)
     stores = Stores(settings)
     try:
-        if reset:
-            await stores.drop_all()
-        await stores.create_all()
         if not await is_empty(stores):
             raise SystemExit("The stores already hold data: use --reset to replace it.")
         await seed_stores(stores, scale, random_seed)

@@ -1,0 +1,1 @@
+"""The audit store's revisions, oldest first (read by Alembic, never imported)."""

@@ -1,0 +1,1 @@
+"""The complaints store's revisions, oldest first (read by Alembic, never imported)."""

@@ -1,0 +1,1 @@
+"""Migrations of the environment store: Alembic's script directory (env.py, versions/), shipped with the package."""

@@ -1,0 +1,1 @@
+"""The environment store's revisions, oldest first (read by Alembic, never imported)."""

@@ -1,0 +1,1 @@
+"""Migrations of the parking store: Alembic's script directory (env.py, versions/), shipped with the package."""

@@ -1,0 +1,1 @@
+"""The population store's revisions, oldest first (read by Alembic, never imported)."""

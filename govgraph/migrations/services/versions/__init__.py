@@ -1,0 +1,1 @@
+"""The services store's revisions, oldest first (read by Alembic, never imported)."""
