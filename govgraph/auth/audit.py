@@ -41,3 +41,15 @@ class AuditLog:
             }
             for (record, owner), fields in sorted(self.reads.items(), key=lambda kv: kv[0][0])
         ]
+
+
+async def flush(ctx: Context, operation: str | None) -> None:
+    """Append what was read so far to the audit store (end of a request, or after each subscription event)."""
+    if not ctx.audit.reads:
+        return
+    from govgraph.datasources import audit as audit_ds
+    from govgraph.observability.logs import request_id
+
+    rows = ctx.audit.rows(ctx, operation, request_id.get())
+    ctx.audit.reads.clear()
+    await audit_ds.append(ctx.stores.audit, rows)

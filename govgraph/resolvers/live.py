@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from starlette.websockets import WebSocket
 
 from govgraph import observability
+from govgraph.auth import audit
 from govgraph.context import Info
 from govgraph.events import Event
+
+log = logging.getLogger("govgraph.live")
 
 SLOW_CONSUMER_CLOSE = 4429
 
@@ -63,6 +67,13 @@ async def follow(
             if match(event):
                 ctx.reset_loaders()
                 yield event
+                # The previous event's fields have been read: its staff reads of personal data go to the audit
+                # store now, not when the subscription ends.
+                await audit.flush(ctx, info.field_name)
     finally:
         observability.subscription_ended()
         sub.close()
+        try:
+            await audit.flush(ctx, info.field_name)
+        except Exception:  # the stream is over; never lose the error silently
+            log.exception("could not write the audit entries of an ended subscription")

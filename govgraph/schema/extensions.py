@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from govgraph.auth.audit import PurposeRequired
+from govgraph.auth.audit import PurposeRequired, flush
 from govgraph.auth.roles import Forbidden
 from govgraph.datasources.base import PageError, QueryStats, StoreUnavailable, current_stats
 from govgraph.domain.identity import InvalidPersonalId
@@ -91,12 +91,5 @@ class AuditTrail(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
-        log = getattr(ctx, "audit", None)
-        if log is None or not log.reads:
-            return
-        from govgraph.datasources import audit as audit_ds
-        from govgraph.observability.logs import request_id
-
-        rows = log.rows(ctx, self.execution_context.operation_name, request_id.get())
-        log.reads.clear()
-        await audit_ds.append(ctx.stores.audit, rows)
+        if getattr(ctx, "audit", None) is not None:
+            await flush(ctx, self.execution_context.operation_name)
