@@ -69,6 +69,11 @@ class Settings:
     query_stats: bool = False
     store_timeout: float = 5.0
     """Seconds a store may take to answer one statement before it is reported unavailable."""
+    db_pool_size: int = 5
+    """GOVGRAPH_DB_POOL_SIZE: connections each PostgreSQL store keeps per process."""
+    db_max_overflow: int = 10
+    """GOVGRAPH_DB_MAX_OVERFLOW: extra connections a store may open under load, per process. Size
+    (pool + overflow) x stores x workers below the server's max_connections."""
     ws_init_timeout: float = 10.0
     """Seconds a WebSocket client has to send connection_init (then: close 4408)."""
     ws_max_subscriptions: int = 20
@@ -144,6 +149,8 @@ class Settings:
             env=mode,  # type: ignore[arg-type]
             query_stats=_bool(env.get("GOVGRAPH_QUERY_STATS")),
             store_timeout=float(env.get("GOVGRAPH_STORE_TIMEOUT", "5")),
+            db_pool_size=int(env.get("GOVGRAPH_DB_POOL_SIZE", "5")),
+            db_max_overflow=int(env.get("GOVGRAPH_DB_MAX_OVERFLOW", "10")),
             ws_init_timeout=float(env.get("GOVGRAPH_WS_INIT_TIMEOUT", "10")),
             ws_max_subscriptions=int(env.get("GOVGRAPH_WS_MAX_SUBSCRIPTIONS", "20")),
             ws_max_connections_per_token=int(env.get("GOVGRAPH_WS_MAX_CONNECTIONS_PER_TOKEN", "5")),

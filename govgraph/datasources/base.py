@@ -170,7 +170,9 @@ def _is_unavailable(exc: BaseException) -> bool:
 class Store:
     """One database: an async engine plus the metadata of its tables."""
 
-    def __init__(self, name: str, url: str, metadata: MetaData, timeout: float) -> None:
+    def __init__(
+        self, name: str, url: str, metadata: MetaData, timeout: float, pool_size: int = 5, max_overflow: int = 10
+    ) -> None:
         self.name = name
         self.url = url
         self.metadata = metadata
@@ -191,8 +193,8 @@ class Store:
         else:
             self.engine = create_async_engine(
                 url,
-                pool_size=10,
-                max_overflow=20,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
                 pool_pre_ping=True,
                 pool_timeout=timeout,
                 connect_args={
@@ -305,12 +307,13 @@ class Stores:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        pool = (settings.db_pool_size, settings.db_max_overflow)
         self.by_name: dict[str, Store] = {
-            name: Store(name, settings.url_for(name), store_metadata(name), settings.store_timeout)
+            name: Store(name, settings.url_for(name), store_metadata(name), settings.store_timeout, *pool)
             for name in STORES
             if importlib.util.find_spec(f"govgraph.datasources.{name}") is not None
         }
-        self.audit = Store("audit", settings.url_for("audit"), store_metadata("audit"), settings.store_timeout)
+        self.audit = Store("audit", settings.url_for("audit"), store_metadata("audit"), settings.store_timeout, *pool)
         """The append-only audit trail of personal-data reads (its own database: GOVGRAPH_AUDIT_URL)."""
 
     def all_stores(self) -> list[Store]:
