@@ -14,7 +14,13 @@ from govgraph.resolvers import places as resolve
 from govgraph.schema.common import Connection, ordered
 
 if TYPE_CHECKING:
+    from govgraph.schema.complaints import Case, CaseKind
+    from govgraph.schema.education import School
+    from govgraph.schema.environment import Station
+    from govgraph.schema.parking import ParkingFacility
     from govgraph.schema.population import Citizen, CitizenFilterInput, CitizenOrder
+    from govgraph.schema.registry import CivilRegistration, RegisterType
+    from govgraph.schema.services import Agency, DossierStatistics
 
 
 @strawberry.enum(description="Which administrative structure a unit code belongs to. A code alone is ambiguous.")
@@ -114,9 +120,6 @@ class AdministrativeUnit(relay.Node):
     ) -> Connection[Annotated[Citizen, strawberry.lazy("govgraph.schema.population")]] | None:
         return await resolve.residents(info, self.code, self.structure.name, first, after, order_by, filter)
 
-    if TYPE_CHECKING:
-        from govgraph.schema.registry import CivilRegistration, RegisterType
-
     @strawberry.field(
         description="Civil registrations kept in this unit, newest first (registry store). For a current unit this "
         "includes those registered in the legacy wards it was formed from."
@@ -135,9 +138,6 @@ class AdministrativeUnit(relay.Node):
 
         return await r.unit_registrations(info, self.code, self.structure.name, type, first, after)
 
-    if TYPE_CHECKING:
-        from govgraph.schema.environment import Station
-
     @strawberry.field(description="Monitoring stations in this ward or commune, by code (environment store).")
     async def stations(
         self, info: Info
@@ -145,9 +145,6 @@ class AdministrativeUnit(relay.Node):
         from govgraph.resolvers import environment as r
 
         return await r.unit_stations(info, self.code, self.structure.name)
-
-    if TYPE_CHECKING:
-        from govgraph.schema.complaints import Case, CaseKind
 
     @strawberry.field(description="Complaints and denunciations handled in this unit, newest first (complaints store).")
     async def cases(
@@ -164,17 +161,11 @@ class AdministrativeUnit(relay.Node):
 
         return await r.unit_cases(info, self.code, self.structure.name, kind, first, after)
 
-    if TYPE_CHECKING:
-        from govgraph.schema.education import School
-
     @strawberry.field(description="Schools in this ward or commune, by level and name (education store).")
     async def schools(self, info: Info) -> list[Annotated[School, strawberry.lazy("govgraph.schema.education")]] | None:
         from govgraph.resolvers import education as r
 
         return await r.unit_schools(info, self.code, self.structure.name)
-
-    if TYPE_CHECKING:
-        from govgraph.schema.services import Agency, DossierStatistics
 
     @strawberry.field(description="Agencies of this ward or commune: its People's Committee (services store).")
     async def agencies(self, info: Info) -> list[Annotated[Agency, strawberry.lazy("govgraph.schema.services")]] | None:
@@ -192,9 +183,6 @@ class AdministrativeUnit(relay.Node):
         from govgraph.resolvers import services as r
 
         return await r.unit_statistics(info, self.code, self.structure.name, month_from, month_to)
-
-    if TYPE_CHECKING:
-        from govgraph.schema.parking import ParkingFacility
 
     @strawberry.field(description="Parking facilities in this ward or commune, by kind and code (parking store).")
     async def parking_facilities(

@@ -14,7 +14,12 @@ from govgraph.resolvers import population as resolve
 from govgraph.schema.common import Connection, Sex, UserError, local
 
 if TYPE_CHECKING:
+    from govgraph.schema.complaints import Case
+    from govgraph.schema.education import Student
+    from govgraph.schema.parking import ParkingSession
     from govgraph.schema.places import AdministrativeUnit
+    from govgraph.schema.registry import CivilRegistration
+    from govgraph.schema.services import Dossier
 
 
 @strawberry.enum(description="Kinds of identity document a citizen has held.")
@@ -165,9 +170,6 @@ class Citizen(relay.Node):
         return await resolve.access_log(info, self.pid, first, after)
 
     # Cross-links to other stores: each is nullable, so one store being down nulls only its own fields.
-    if TYPE_CHECKING:
-        from govgraph.schema.parking import ParkingSession
-
     @strawberry.field(
         description="Parking sessions this citizen paid (iParking app, card, or SMS from their own number), "
         "newest first (parking store)."
@@ -181,9 +183,6 @@ class Citizen(relay.Node):
 
         return await r.citizen_sessions(info, self.pid, last)
 
-    if TYPE_CHECKING:
-        from govgraph.schema.services import Dossier
-
     @strawberry.field(description="The citizen's own public-service dossiers (hồ sơ), newest first (services store).")
     async def dossiers(
         self, info: Info
@@ -191,9 +190,6 @@ class Citizen(relay.Node):
         from govgraph.resolvers import services as r
 
         return await r.citizen_dossiers(info, self.pid)
-
-    if TYPE_CHECKING:
-        from govgraph.schema.education import Student
 
     @strawberry.field(
         description="The citizen's own student records (học sinh), newest school year first (education store). "
@@ -206,9 +202,6 @@ class Citizen(relay.Node):
 
         return await r.school_records(info, self.pid)
 
-    if TYPE_CHECKING:
-        from govgraph.schema.complaints import Case
-
     @strawberry.field(
         description="Complaints (khiếu nại) this person filed or co-signed, oldest first (complaints store). "
         "Never denunciations (tố cáo): a denouncer's identity is secret."
@@ -219,9 +212,6 @@ class Citizen(relay.Node):
         from govgraph.resolvers import complaints as r
 
         return await r.complaints_of(info, self.pid)
-
-    if TYPE_CHECKING:
-        from govgraph.schema.registry import CivilRegistration
 
     @strawberry.field(
         description="Every civil registration (birth, marriage, death) the citizen appears in, in any role, "
