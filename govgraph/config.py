@@ -100,6 +100,9 @@ class Settings:
     """GOVGRAPH_PUBLIC_RATE_WINDOW: seconds in which a client's full allowance refills."""
     trust_proxy: bool = False
     """GOVGRAPH_TRUST_PROXY=1: the client is X-Forwarded-For's first address (only behind a proxy that sets it)."""
+    loaders: bool = True
+    """GOVGRAPH_LOADERS=0: DataLoaders stop batching (each key is its own statement). Only to measure what
+    batching buys (bench/perf.py); never in production."""
     federation: bool = False
     """GOVGRAPH_FEDERATION=1: /graphql is an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key`).
     The schema is built once per process, so the schema follows the process's environment, not this field."""
@@ -164,5 +167,6 @@ class Settings:
             public_rate_limit=_positive(env, "GOVGRAPH_PUBLIC_RATE_LIMIT", 60),
             public_rate_window=float(env.get("GOVGRAPH_PUBLIC_RATE_WINDOW", "60")),
             trust_proxy=_bool(env.get("GOVGRAPH_TRUST_PROXY")),
+            loaders=_bool(env.get("GOVGRAPH_LOADERS", "1")),
             federation=federation_from_env(env),
         )

@@ -13,7 +13,7 @@ import strawberry
 from govgraph.auth.audit import AuditLog
 from govgraph.auth.identity import Principal
 from govgraph.config import Settings
-from govgraph.datasources.base import QueryStats, Stores
+from govgraph.datasources.base import QueryStats, Stores, batching
 from govgraph.events import EventBus, InProcessBus
 
 if TYPE_CHECKING:
@@ -30,52 +30,61 @@ T = TypeVar("T")
 
 
 class Loaders:
-    """One group of loaders per store, built on first use within one request."""
+    """One group of loaders per store, built on first use within one request. With ``batch=False``
+    (GOVGRAPH_LOADERS=0) they run one statement per key."""
 
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, batch: bool = True) -> None:
         self._stores = stores
+        self._batch = batch
 
     @cached_property
     def population(self) -> PopulationLoaders:
         from govgraph.datasources.population import PopulationLoaders
 
-        return PopulationLoaders(self._stores["population"])
+        with batching(self._batch):
+            return PopulationLoaders(self._stores["population"])
 
     @cached_property
     def registry(self) -> RegistryLoaders:
         from govgraph.datasources.registry import RegistryLoaders
 
-        return RegistryLoaders(self._stores["registry"])
+        with batching(self._batch):
+            return RegistryLoaders(self._stores["registry"])
 
     @cached_property
     def services(self) -> ServicesLoaders:
         from govgraph.datasources.services import ServicesLoaders
 
-        return ServicesLoaders(self._stores["services"])
+        with batching(self._batch):
+            return ServicesLoaders(self._stores["services"])
 
     @cached_property
     def education(self) -> EducationLoaders:
         from govgraph.datasources.education import EducationLoaders
 
-        return EducationLoaders(self._stores["education"])
+        with batching(self._batch):
+            return EducationLoaders(self._stores["education"])
 
     @cached_property
     def parking(self) -> ParkingLoaders:
         from govgraph.datasources.parking import ParkingLoaders
 
-        return ParkingLoaders(self._stores["parking"])
+        with batching(self._batch):
+            return ParkingLoaders(self._stores["parking"])
 
     @cached_property
     def environment(self) -> EnvironmentLoaders:
         from govgraph.datasources.environment import EnvironmentLoaders
 
-        return EnvironmentLoaders(self._stores["environment"])
+        with batching(self._batch):
+            return EnvironmentLoaders(self._stores["environment"])
 
     @cached_property
     def complaints(self) -> ComplaintsLoaders:
         from govgraph.datasources.complaints import ComplaintsLoaders
 
-        return ComplaintsLoaders(self._stores["complaints"])
+        with batching(self._batch):
+            return ComplaintsLoaders(self._stores["complaints"])
 
 
 @dataclass
@@ -106,7 +115,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.stores)
+        return Loaders(self.stores, batch=self.settings.loaders)
 
     def reset_loaders(self) -> None:
         """Fresh loaders (and caches): once per subscription event, so nothing is served stale or shared."""
@@ -121,7 +130,8 @@ class Context:
         """A loader that depends on who is asking (row scope), built once per request (or event)."""
         loader = self._scoped.get(name)
         if loader is None:
-            loader = self._scoped[name] = make()
+            with batching(self.settings.loaders):
+                loader = self._scoped[name] = make()
         return cast("T", loader)
 
 

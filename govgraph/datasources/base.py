@@ -15,7 +15,7 @@ import importlib.util
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -364,11 +364,26 @@ def chunks(keys: Sequence[K], size: int = MAX_BATCH) -> Iterable[Sequence[K]]:
         yield keys[i : i + size]
 
 
+loader_batching: contextvars.ContextVar[bool] = contextvars.ContextVar("govgraph_loader_batching", default=True)
+"""Whether loaders made now batch their keys (Settings.loaders, GOVGRAPH_LOADERS); read when a loader is made."""
+
+
+@contextmanager
+def batching(enabled: bool) -> Iterator[None]:
+    """Loaders (and loader families) made inside this block batch their keys, or, when ``enabled`` is False,
+    run one statement per key (aiodataloader's ``batch=False``): only to measure what batching buys."""
+    token = loader_batching.set(enabled)
+    try:
+        yield
+    finally:
+        loader_batching.reset(token)
+
+
 class OneLoader(DataLoader[K, V | None]):
     """A DataLoader whose batch function returns ``{key: value}``; missing keys load as None."""
 
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]) -> None:
-        super().__init__(max_batch_size=MAX_BATCH)
+        super().__init__(max_batch_size=MAX_BATCH, batch=loader_batching.get())
         self._fetch = fetch
         self.label = observability.loader_label(self, fetch)
 
@@ -382,7 +397,7 @@ class ManyLoader(DataLoader[K, list[V]]):
     """A DataLoader whose batch function returns ``{key: [values]}``; missing keys load as []."""
 
     def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, list[V]]]]) -> None:
-        super().__init__(max_batch_size=MAX_BATCH)
+        super().__init__(max_batch_size=MAX_BATCH, batch=loader_batching.get())
         self._fetch = fetch
         self.label = observability.loader_label(self, fetch)
 
@@ -412,11 +427,14 @@ class LoaderFamily(Generic[K, V]):
     def __init__(self, make: Callable[..., DataLoader[K, V]]) -> None:
         self._make = make
         self._loaders: dict[Hashable, DataLoader[K, V]] = {}
+        self._batch = loader_batching.get()
+        """Its loaders are made later, on first use of an argument set: they batch as the family was made."""
 
     def __call__(self, *args: Hashable) -> DataLoader[K, V]:
         loader = self._loaders.get(args)
         if loader is None:
-            loader = self._loaders[args] = self._make(*args)
+            with batching(self._batch):
+                loader = self._loaders[args] = self._make(*args)
         return loader
 
 
