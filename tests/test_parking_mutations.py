@@ -164,7 +164,7 @@ def iso(value: dt.datetime) -> str:
 
 
 async def test_start_normalises_the_plate_takes_a_space_and_emits_events(
-    as_role: Callable[..., GQL], new_facility: Make, app: Starlette
+    as_role: Callable[..., GQL], new_facility: Make, app: Starlette, seeded: Seeded
 ) -> None:
     code = await new_facility(capacity=3)
     plate = new_plate()
@@ -175,7 +175,7 @@ async def test_start_normalises_the_plate_takes_a_space_and_emits_events(
     assert payload["userErrors"] == []
     s = payload["session"]
     # A meter writes sessions but reads no personal data: the plate comes back masked (the canonical text is in
-    # the event below and in the table).
+    # the table; the events below carry neither plate nor payer).
     assert (s["plate"], s["vehicleClass"], s["channel"], s["open"], s["amountVnd"], s["endedAt"]) == (
         mask_plate(plate), "CAR", "SMS", True, None, None,
     )  # fmt: skip
@@ -184,8 +184,10 @@ async def test_start_normalises_the_plate_takes_a_space_and_emits_events(
     events = drain(sub)
     assert [e.topic for e in events] == ["parking.session.started", "parking.availability.changed"]
     started, changed = events
-    assert started.payload["plate"] == plate and started.payload["facility_code"] == code
+    assert "plate" not in started.payload and "payer_pid" not in started.payload  # the bus carries no personal data
+    assert started.payload["facility_code"] == code
     assert started.payload["session_id"] == int(key_of(s)) and started.payload["unit_code"] == UNIT
+    assert [r.id for r in await sessions_of_plate(seeded, plate)] == [int(key_of(s))]  # stored canonical
     assert changed.payload == {"facility_code": code, "unit_code": UNIT, "capacity": 3, "occupied": 1, "free": 2}
     sub.close()
 
@@ -372,7 +374,7 @@ async def test_end_by_plate_and_facility_and_events(
     assert s["id"] == started["session"]["id"] and s["open"] is False and s["amountVnd"] >= 25_000
     ended, changed = drain(sub)
     assert ended.topic == "parking.session.ended" and ended.payload["amount_vnd"] == s["amountVnd"]
-    assert ended.payload["plate"] == plate and ended.payload["facility_code"] == code
+    assert "plate" not in ended.payload and ended.payload["facility_code"] == code
     assert changed.topic == "parking.availability.changed"
     assert changed.payload == {"facility_code": code, "unit_code": UNIT, "capacity": 4, "occupied": 0, "free": 4}
     sub.close()

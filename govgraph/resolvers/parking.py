@@ -415,12 +415,10 @@ async def session_start(info: Info, data: types.ParkingSessionStartInput) -> typ
             session_id=session_id,
             facility_code=fac.code,
             unit_code=fac.unit_code,
-            plate=plate.text,
             spot_number=data.spot_number,
             channel=data.channel.name,
-            payer_pid=payer_pid,
             started_at=ds.utc(started_at).isoformat(),
-        )
+        )  # no plate, no payer: the bus (Redis too) carries ids and counts; readers load the session in scope
         _availability_event(tx, fac, state.occupied + 1)
         return str(session_id)
 
@@ -505,9 +503,7 @@ async def session_end(info: Info, data: types.ParkingSessionEndInput) -> types.P
             session_id=row.id,
             facility_code=fac.code,
             unit_code=fac.unit_code,
-            plate=row.plate,
             spot_number=row.spot_number,
-            payer_pid=row.payer_pid,
             started_at=started_at.isoformat(),
             ended_at=ds.utc(ended_at).isoformat(),
             amount_vnd=amount,
