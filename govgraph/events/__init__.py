@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +27,10 @@ class Event:
     topic: str
     payload: dict[str, Any]
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    shared: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict, compare=False, repr=False)
+    """What this process's subscribers of this event load once and share (``govgraph.resolvers.live.share``):
+    non-personal, unscoped rows only. Not sent over Redis (each worker fills its own), and it lives and dies
+    with the event object, so it holds one event's rows at most and never grows across events."""
 
 
 class SlowConsumer(Exception):

@@ -17,7 +17,7 @@ from govgraph.domain import aqi as vn_aqi
 from govgraph.domain import environment as rules
 from govgraph.domain import wqi as vn_wqi
 from govgraph.events import Event
-from govgraph.resolvers.live import follow
+from govgraph.resolvers.live import asks, follow, load_shared
 from govgraph.resolvers.mutation import Tx, UserInputError, run_mutation
 from govgraph.schema import common
 from govgraph.schema import environment as types
@@ -437,20 +437,29 @@ async def station_latest_aqi(info: Info, code: str) -> types.AqiValue | None:
     return aqi_from_mapping(row._mapping) if row else None
 
 
+def _readings_between_args(first: dt.datetime, last: dt.datetime) -> tuple[None, dt.datetime, dt.datetime, int]:
+    """The ``readings_by_station`` arguments of an ingest's readings from ``first`` to ``last``, inclusive."""
+    return None, first.astimezone(dt.UTC), last.astimezone(dt.UTC) + dt.timedelta(microseconds=1), ds.MAX_READINGS
+
+
 async def readings_between(info: Info, code: str, first: dt.datetime, last: dt.datetime) -> list[types.Reading]:
-    frm = first.astimezone(dt.UTC)
-    to = last.astimezone(dt.UTC) + dt.timedelta(microseconds=1)
-    loader = info.context.loaders.environment.readings_by_station(None, frm, to, ds.MAX_READINGS)
+    loader = info.context.loaders.environment.readings_by_station(*_readings_between_args(first, last))
     return [reading_from_row(r) for r in await loader.load(code)]
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Subscriptions: environmental data is public, so any signed-in role may follow it
+# Subscriptions: environmental data is public, so any signed-in role may follow it, and the rows an event needs
+# are loaded once per event for all of this process's subscribers (govgraph.resolvers.live: load_shared)
 # ---------------------------------------------------------------------------------------------------------
 
 
 def _may_follow(info: Info) -> None:
     require(info.context.principal, *Role)
+
+
+async def _shared_station(info: Info, event: Event, code: str) -> types.Station | None:
+    row = await load_shared(event, "environment.station", info.context.loaders.environment.station_by_code, code)
+    return station_from_row(row) if row else None
 
 
 async def follow_readings(
@@ -467,15 +476,18 @@ async def follow_readings(
             and (unit_code is None or p["unit_code"] == unit_code)
         )
 
+    wants_readings = asks(info, "readings")
     async for event in follow(info, ["environment.reading.ingested"], match):
-        found = await station(info, event.payload["station_code"])
+        found = await _shared_station(info, event, event.payload["station_code"])
         if found is not None:
-            yield types.ReadingsAdded(
-                station=found,
-                inserted=event.payload["inserted"],
-                first_measured_at=_local(dt.datetime.fromisoformat(event.payload["first_measured_at"])),
-                last_measured_at=_local(dt.datetime.fromisoformat(event.payload["last_measured_at"])),
-            )
+            first = _local(dt.datetime.fromisoformat(event.payload["first_measured_at"]))
+            last = _local(dt.datetime.fromisoformat(event.payload["last_measured_at"]))
+            if wants_readings:  # loaded once for the event; ReadingsAdded.readings then finds it in its loader
+                args = _readings_between_args(first, last)
+                loader = info.context.loaders.environment.readings_by_station(*args)
+                await load_shared(event, ("environment.readings", *args), loader, found.code)
+            yield types.ReadingsAdded(station=found, inserted=event.payload["inserted"], first_measured_at=first,
+                                      last_measured_at=last)  # fmt: skip
 
 
 async def follow_aqi(info: Info, code: str | None, unit_code: str | None) -> AsyncIterator[types.StationAqi]:
@@ -490,9 +502,11 @@ async def follow_aqi(info: Info, code: str | None, unit_code: str | None) -> Asy
         )
 
     async for event in follow(info, ["environment.aqi.updated"], match):
-        found = await station(info, event.payload["station_code"])
+        found = await _shared_station(info, event, event.payload["station_code"])
         if found is not None:
-            yield types.StationAqi(station=found, aqi=await station_latest_aqi(info, found.code))
+            loader = info.context.loaders.environment.latest_aqi_by_station
+            row = await load_shared(event, "environment.latest_aqi", loader, found.code)
+            yield types.StationAqi(station=found, aqi=aqi_from_mapping(row._mapping) if row else None)
 
 
 async def follow_alerts(
@@ -509,9 +523,10 @@ async def follow_alerts(
         )
 
     async for event in follow(info, ["environment.alert.raised"], match):
-        row = await info.context.loaders.environment.alert_by_id.load(event.payload["alert_id"])
+        loader = info.context.loaders.environment.alert_by_id
+        row = await load_shared(event, "environment.alert", loader, event.payload["alert_id"])
         if row is not None:
-            yield _alert_from_row(row, await station(info, row.station_code))
+            yield _alert_from_row(row, await _shared_station(info, event, row.station_code))
 
 
 def _category(aqi: int | None) -> types.AqiCategory | None:

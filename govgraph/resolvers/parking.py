@@ -24,7 +24,7 @@ from govgraph.domain import parking as rules
 from govgraph.domain.identity import InvalidPersonalId, parse_personal_id
 from govgraph.domain.parking import InvalidPlate, Plate, parking_fee, parse_plate
 from govgraph.events import Event
-from govgraph.resolvers.live import follow
+from govgraph.resolvers.live import asks, follow, load_shared
 from govgraph.resolvers.mutation import Outcome, Tx, UserInputError, run_mutation
 from govgraph.schema import common
 from govgraph.schema import parking as types
@@ -521,7 +521,11 @@ async def session_end(info: Info, data: types.ParkingSessionEndInput) -> types.P
 async def follow_availability(
     info: Info, facility_code: str | None, unit_code: str | None
 ) -> AsyncIterator[types.ParkingFacility]:
-    """Each committed start or end at a matching facility: the facility, reloaded (its availability fresh)."""
+    """Each committed start or end at a matching facility: the facility, reloaded (its availability fresh).
+
+    The facility, its availability and its spaces are public and the same for every subscriber, so they are
+    loaded once per event for all of this process's subscribers (``govgraph.resolvers.live.load_shared``);
+    the sessions under them load per subscriber, within each one's row scope."""
     require(info.context.principal, *Role)  # any signed-in role: availability is public information
 
     def match(event: Event) -> bool:
@@ -530,7 +534,15 @@ async def follow_availability(
             unit_code is None or p.get("unit_code") == unit_code
         )
 
+    wants_availability, wants_spots = asks(info, "availability"), asks(info, "spots")
     async for event in follow(info, ["parking.availability.changed"], match):
-        found = await facility(info, event.payload["facility_code"])
-        if found is not None:
-            yield found
+        loaders, code = info.context.loaders.parking, event.payload["facility_code"]
+        row = await load_shared(event, "parking.facility", loaders.facility_by_code, code)
+        if row is None:
+            continue
+        # primed into this subscriber's loaders, where ParkingFacility.availability and .spots look
+        if wants_availability:
+            await load_shared(event, "parking.availability", loaders.availability_by_facility, code)
+        if wants_spots:
+            await load_shared(event, "parking.spots", loaders.spots_by_facility, code)
+        yield types.ParkingFacility.from_row(row)
