@@ -98,6 +98,9 @@ class Settings:
     """GOVGRAPH_PUBLIC_RATE_LIMIT: requests one client may make to /public/graphql per window (the burst)."""
     public_rate_window: float = 60.0
     """GOVGRAPH_PUBLIC_RATE_WINDOW: seconds in which a client's full allowance refills."""
+    compiled: bool = True
+    """GOVGRAPH_COMPILED=0: every query runs on strawberry's normal path; by default a query answered once runs
+    from a compiled plan afterwards (govgraph/schema/compiled.py: same answers, a fraction of the CPU)."""
     trust_proxy: bool = False
     """GOVGRAPH_TRUST_PROXY=1: the client is X-Forwarded-For's first address (only behind a proxy that sets it)."""
     loaders: bool = True
@@ -166,6 +169,7 @@ class Settings:
             public_max_page=_positive(env, "GOVGRAPH_PUBLIC_MAX_PAGE", 50),
             public_rate_limit=_positive(env, "GOVGRAPH_PUBLIC_RATE_LIMIT", 60),
             public_rate_window=float(env.get("GOVGRAPH_PUBLIC_RATE_WINDOW", "60")),
+            compiled=_bool(env.get("GOVGRAPH_COMPILED", "1")),
             trust_proxy=_bool(env.get("GOVGRAPH_TRUST_PROXY")),
             loaders=_bool(env.get("GOVGRAPH_LOADERS", "1")),
             federation=federation_from_env(env),

@@ -37,11 +37,12 @@ from govgraph.ide.web import ide_page, ide_routes
 from govgraph.migrations import MigrationsPending, ensure_current, migrate_all
 from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema, limits
+from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
 
 log = logging.getLogger("govgraph")
 
 
-class GovGraphView(GraphQL[Context, None]):
+class GovGraphView(CompiledViewMixin, GraphQL[Context, None]):
     """strawberry's ASGI view with govgraph's context (stores, verified principal, fresh loaders).
 
     HTTP requests arrive here already authenticated (RequireToken). WebSocket connections speak only
@@ -60,6 +61,7 @@ class GovGraphView(GraphQL[Context, None]):
         self.settings = settings
         self.bus = bus
         self.connections_per_token: Counter[str] = Counter()
+        self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # govgraph's own page (assets served from here, never a CDN), not strawberry's.

@@ -33,6 +33,7 @@ from govgraph.datasources.base import Stores
 from govgraph.events import EventBus
 from govgraph.ide.web import ide_page
 from govgraph.public import Limits, build_public_schema
+from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
 
 LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"exceeds maximum operation depth"), "MAX_DEPTH_LIMIT"),
@@ -53,7 +54,7 @@ def limit_code(error: GraphQLError) -> str | None:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
-class PublicView(GraphQL[Context, None]):
+class PublicView(CompiledViewMixin, GraphQL[Context, None]):
     """strawberry's ASGI view over the public schema: anonymous, queries only, GraphiQL for everyone."""
 
     def __init__(self, stores: Stores, settings: Settings, bus: EventBus) -> None:
@@ -66,6 +67,7 @@ class PublicView(GraphQL[Context, None]):
         self.stores = stores
         self.settings = settings
         self.bus = bus
+        self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # govgraph's own page (assets served from here, never a CDN), not strawberry's.
