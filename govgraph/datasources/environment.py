@@ -101,8 +101,11 @@ readings = Table(
     Column("averaging", String(8), nullable=False, comment="H1, H8, H24, NOWCAST, INSTANT, SAMPLE"),
     Column("quality", String(12), nullable=False, server_default="OK", comment="OK, OUT_OF_RANGE, SUSPECT"),
     # The unique key (station, measured_at, parameter), ordered (station, parameter, measured_at) so that the
-    # same B-tree serves "station, parameter, time desc" (read backwards): one index for both.
+    # same B-tree serves "station, parameter, time desc" (read backwards).
     PrimaryKeyConstraint("station_code", "parameter", "measured_at", name="pk_readings"),
+    # "A station's newest readings, any parameter" (Station.readings, the flood depth): without it PostgreSQL
+    # reads and sorts every reading of the station (950 ms for 50 stations at city scale, 5.3M readings).
+    Index("ix_readings_station_time", "station_code", "measured_at"),
 )
 
 POLLUTANT_COLUMNS = {p: p.lower() for p in vn_aqi.POLLUTANTS}  # PM2_5 → pm2_5
