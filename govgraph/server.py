@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -62,6 +63,11 @@ class GovGraphView(CompiledViewMixin, GraphQL[Context, None]):
         self.bus = bus
         self.connections_per_token: Counter[str] = Counter()
         self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json.dumps on large answers. Text, not bytes, so that WebSocket
+        # messages stay text frames (strawberry sends bytes as binary frames).
+        return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # govgraph's own page (assets served from here, never a CDN), not strawberry's.

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -68,6 +69,11 @@ class PublicView(CompiledViewMixin, GraphQL[Context, None]):
         self.settings = settings
         self.bus = bus
         self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json.dumps on large answers. Text, not bytes, so that WebSocket
+        # messages stay text frames (strawberry sends bytes as binary frames).
+        return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # govgraph's own page (assets served from here, never a CDN), not strawberry's.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -55,14 +56,21 @@ def station_from_row(r: Any) -> types.Station:
     )
 
 
+@functools.cache
+def _reading_enums() -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
+    # Built on first use: this module is imported while govgraph.schema.environment is still being defined.
+    return common.by_value(types.Parameter), common.by_value(types.AveragingPeriod), common.by_value(types.QualityFlag)
+
+
 def reading_from_row(r: Any) -> types.Reading:
+    parameter, averaging, quality = _reading_enums()
     return types.Reading(
         measured_at=_local(r.measured_at),
-        parameter=types.Parameter(r.parameter),
+        parameter=parameter(r.parameter),
         value=r.value,
         unit=r.unit,
-        averaging=types.AveragingPeriod(r.averaging),
-        quality=types.QualityFlag(r.quality),
+        averaging=averaging(r.averaging),
+        quality=quality(r.quality),
     )
 
 

@@ -32,6 +32,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from types import CoroutineType
 from typing import Any
 
@@ -124,6 +125,8 @@ def _is_awaitable(value: Any) -> bool:
 
 async def _gather(awaitables: list[Awaitable[Any]]) -> list[Any]:
     """Like asyncio.gather, but the first failure cancels the others (a failed run leaves nothing behind)."""
+    if len(awaitables) == 1:  # nothing to run side by side: no task
+        return [await awaitables[0]]
     tasks = [asyncio.ensure_future(aw) for aw in awaitables]
     try:
         return await asyncio.gather(*tasks)
@@ -208,16 +211,9 @@ class Compiler:
     ) -> tuple[Completer, bool]:
         """The completer of a return type, and whether it is a leaf (needs no path)."""
         if isinstance(type_, GraphQLNonNull):
+            if is_leaf_type(type_.of_type):  # leaves complete synchronously
+                return _leaf(type_.of_type, non_null=True), True
             inner, leaf = self.completer(type_.of_type, details, field_def, parent)
-            if leaf:  # leaves complete synchronously
-
-                def non_null_leaf(value: Any, path: Path | None, run: Run) -> Any:
-                    done = None if value is None else inner(value, path, run)
-                    if done is None:
-                        raise Fallback("null in a non-null position")
-                    return done
-
-                return non_null_leaf, True
 
             def non_null(value: Any, path: Path | None, run: Run) -> Any:
                 if value is None:
@@ -254,6 +250,7 @@ class Compiler:
             return _leaf(type_), True
         if isinstance(type_, GraphQLObjectType):
             sub = self.fields(type_, self._subfields(type_, details))
+            run_fields = _generated(sub) or partial(execute_fields, sub)
             is_type_of = type_.is_type_of
 
             def object_(value: Any, path: Path | None, run: Run) -> Any:
@@ -262,7 +259,7 @@ class Compiler:
                 # strawberry's is_type_of is an isinstance check that does not read the info.
                 if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
                     raise Fallback("is_type_of")
-                return execute_fields(sub, value, path, run)
+                return run_fields(value, path, run)
 
             return object_, False
         if isinstance(type_, GraphQLAbstractType):
@@ -315,60 +312,92 @@ def _typename(parent: GraphQLObjectType) -> Completer:
     return typename
 
 
-def _leaf(type_: Any) -> Completer:
+def _leaf(type_: Any, non_null: bool = False) -> Completer:
+    """The completer of a scalar or enum: plain Python values of the right type pass as they are (what the type's
+    ``serialize`` returns for them), anything else goes through ``serialize``; None is null, or a fallback when the
+    position is non-null."""
     serialize = type_.serialize
     if type_ is GraphQLString or type_ is GraphQLID:
-
-        def string(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None or type(value) is str:
-                return value
-            return _serialized(serialize, value)
-
-        return string
+        plain: tuple[type, ...] = (str,)
+    elif type_ is GraphQLBoolean:
+        plain = (bool,)
+    else:
+        plain = ()
     if type_ is GraphQLInt:
 
         def int_(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None or (type(value) is int and _INT_MIN <= value <= _INT_MAX):
+            if type(value) is int and _INT_MIN <= value <= _INT_MAX:
                 return value
-            return _serialized(serialize, value)
+            return _slow(serialize, value, non_null)
 
         return int_
     if type_ is GraphQLFloat:
 
         def float_(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None or (type(value) is float and math.isfinite(value)):
+            if type(value) is float and math.isfinite(value):
                 return value
-            return _serialized(serialize, value)
+            return _slow(serialize, value, non_null)
 
         return float_
-    if type_ is GraphQLBoolean:
+    if plain:
+        kind = plain[0]
 
-        def bool_(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None or type(value) is bool:
+        def simple(value: Any, path: Path | None, run: Run) -> Any:
+            if type(value) is kind:
                 return value
-            return _serialized(serialize, value)
+            return _slow(serialize, value, non_null)
 
-        return bool_
+        return simple
     if isinstance(type_, GraphQLEnumType):
         memo: dict[Any, Any] = {}
 
         def enum(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None:
-                return None
             try:
                 return memo[value]
             except KeyError:
-                out = memo[value] = _serialized(serialize, value)
+                out = _slow(serialize, value, non_null)
+                if out is not None:
+                    memo[value] = out
                 return out
             except TypeError:  # unhashable: serialise every time
-                return _serialized(serialize, value)
+                return _slow(serialize, value, non_null)
 
         return enum
 
     def scalar(value: Any, path: Path | None, run: Run) -> Any:
-        return None if value is None else _serialized(serialize, value)
+        return _slow(serialize, value, non_null)
 
     return scalar
+
+
+def _slow(serialize: Callable[[Any], Any], value: Any, non_null: bool) -> Any:
+    if value is None:
+        if non_null:
+            raise Fallback("null in a non-null position")
+        return None
+    return _serialized(serialize, value)
+
+
+def _generated(plan: ObjectPlan) -> Callable[[Any, Path | None, Run], Any] | None:
+    """For an object whose selected fields are all attributes read as leaves (or ``__typename``): one generated
+    function returning a dict display, instead of a loop over the plan per object. None for other objects."""
+    if not plan or not all((fp.attr is not None and fp.leaf) or fp.field_def is None for fp in plan):
+        return None
+    names: dict[str, Any] = {}
+    items = []
+    for i, fp in enumerate(plan):
+        names[f"c{i}"] = fp.complete
+        if fp.field_def is None:
+            items.append(f"{fp.key!r}: c{i}(source, None, run)")
+        elif fp.attr is not None and fp.attr.isidentifier():
+            items.append(f"{fp.key!r}: c{i}(source.{fp.attr}, None, run)")
+        else:
+            return None
+    source = "def fields(source, path, run):\n    return {" + ", ".join(items) + "}\n"
+    namespace: dict[str, Any] = dict(names)
+    exec(compile(source, "<govgraph compiled plan>", "exec"), namespace)  # noqa: S102 - keys are validated GraphQL names written with repr(), attributes identifiers of the schema
+    fields: Callable[[Any, Path | None, Run], Any] = namespace["fields"]
+    return fields
 
 
 def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
