@@ -28,10 +28,12 @@ paths and compares the answers.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 from types import CoroutineType
 from typing import Any
@@ -83,14 +85,12 @@ of it. Leaf completers ignore the path (None is passed: building paths for leave
 
 
 class Run:
-    """One request's execution of a plan: the graphql-core execution context (coerced variables, resolve infos)
-    and the arguments of each field, computed once per request rather than once per object."""
+    """One request's execution of a plan: the graphql-core execution context (coerced variables, resolve infos)."""
 
-    __slots__ = ("args", "exe")
+    __slots__ = ("exe",)
 
     def __init__(self, exe: Any) -> None:
         self.exe = exe
-        self.args: dict[int, dict[str, Any]] = {}
 
 
 @dataclass(slots=True)
@@ -107,7 +107,8 @@ class FieldPlan:
     leaf: bool
     """The completer needs no path."""
     static_args: dict[str, Any] | None
-    """The field's arguments when they use no variable (the same for every request)."""
+    """The field's arguments when they use no variable and hold only immutable values (the same for every call
+    of every request); otherwise they are computed for each call, as graphql-core does."""
 
 
 ObjectPlan = list[FieldPlan]
@@ -197,11 +198,13 @@ class Compiler:
             attr = definition.python_name if basic and definition is not None else None
             static_args = None
             if not _uses_variables(node):
-                static_args = (
+                literal = (
                     get_argument_values(field_def, node, self.exe.variable_values)
                     if field_def.args or node.arguments
                     else {}
                 )
+                # Shared by every call of every request: only values no resolver can change in place.
+                static_args = literal if _immutable(literal) else None
             complete, leaf = self.completer(field_def.type, details, field_def, parent)
             plans.append(FieldPlan(key, field_def, nodes, parent, attr, complete, leaf, static_args))
         return plans
@@ -234,15 +237,22 @@ class Compiler:
                     return None
                 if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
                     raise Fallback("not a list")
-                if item_leaf:
-                    return [item(element, None, run) for element in value]
-                items = []
+                items: list[Any] = []
                 pending = []
-                for i, element in enumerate(value):
-                    done = item(element, Path(path, i, None), run)
-                    if _is_awaitable(done):
-                        pending.append(i)
-                    items.append(done)
+                try:
+                    for i, element in enumerate(value):
+                        here = None if item_leaf else Path(path, i, None)
+                        if _is_awaitable(element):  # graphql-core awaits list items that are awaitable
+                            done = _then(element, item, here, run)
+                        else:
+                            done = item(element, here, run)
+                        if _is_awaitable(done):
+                            pending.append(i)
+                        items.append(done)
+                except BaseException:
+                    _discard(items[i] for i in pending)
+                    _discard(e for e in value if _is_awaitable(e))
+                    raise
                 return _gather_list(items, pending) if pending else items
 
             return list_, item_leaf
@@ -413,7 +423,26 @@ def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
 def execute_fields(plan: ObjectPlan, source: Any, path: Path | None, run: Run) -> Any:
     """The fields of one object: a dict, or an awaitable of it when a field resolves asynchronously."""
     out: dict[str, Any] = {}
-    pending: list[tuple[str, Awaitable[Any]]] | None = None
+    pending: list[tuple[str, Awaitable[Any]]] = []
+    try:
+        _fields_into(plan, source, path, run, out, pending)
+    except BaseException:
+        _discard(aw for _, aw in pending)
+        raise
+    return _gather_dict(out, pending) if pending else out
+
+
+def _discard(awaitables: Any) -> None:
+    """Close coroutines a failed run created but will not await (no "never awaited" warnings, no work)."""
+    for aw in awaitables:
+        close = getattr(aw, "close", None)
+        if close is not None:
+            close()
+
+
+def _fields_into(
+    plan: ObjectPlan, source: Any, path: Path | None, run: Run, out: dict[str, Any], pending: list[Any]
+) -> None:
     for fp in plan:
         key = fp.key
         attr = fp.attr
@@ -428,9 +457,7 @@ def execute_fields(plan: ObjectPlan, source: Any, path: Path | None, run: Run) -
         else:
             args = fp.static_args
             if args is None:
-                args = run.args.get(id(fp))
-                if args is None:
-                    args = run.args[id(fp)] = get_argument_values(fp.field_def, fp.nodes[0], run.exe.variable_values)
+                args = get_argument_values(fp.field_def, fp.nodes[0], run.exe.variable_values)
             here = Path(path, key, fp.parent_type.name)
             info = run.exe.build_resolve_info(fp.field_def, fp.nodes, fp.parent_type, here)
             result = fp.field_def.resolve(source, info, **args)
@@ -439,13 +466,20 @@ def execute_fields(plan: ObjectPlan, source: Any, path: Path | None, run: Run) -
             else:
                 done = fp.complete(result, here, run)
         if _is_awaitable(done):
-            if pending is None:
-                pending = []
             pending.append((key, done))
             out[key] = None  # keeps the response's key order
         else:
             out[key] = done
-    return _gather_dict(out, pending) if pending else out
+
+
+def _immutable(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool | Enum):
+        return True
+    if isinstance(value, tuple):
+        return all(_immutable(v) for v in value)
+    if isinstance(value, dict):  # the arguments themselves: a fresh dict per call is not needed if values hold
+        return all(_immutable(v) for v in value.values())
+    return False
 
 
 class _VariableFinder(Visitor):
@@ -605,7 +639,10 @@ class CompiledViewMixin:
         entry = compiled.lookup(query, request_data.operation_name)
         if entry is not None and (not via_get or getattr(self, "allow_queries_via_get", False)):
             try:
-                result = await compiled.run(entry, context, request_data.variables)
+                # A copy: a resolver may change its input in place (federation's `_entities` pops `__typename`),
+                # and a fallback must see the variables as they came.
+                variables = request_data.variables
+                result = await compiled.run(entry, context, copy.deepcopy(variables) if variables else variables)
             except Fallback:
                 # The normal path answers from the start, with a context the failed run has not touched.
                 context = await self.get_context(request, sub_response)  # type: ignore[attr-defined]
