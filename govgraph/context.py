@@ -109,9 +109,14 @@ class Context:
     def purpose(self) -> str | None:
         """Why staff read personal data: the X-Purpose header (percent-encoded UTF-8, since HTTP headers are
         ASCII: ``Gi%E1%BA%A3i%20quy%E1%BA%BFt...``), else the token's `purpose` claim."""
+        cached = self.__dict__.get("_purpose")
+        if cached is not None and cached[0] is self.principal and cached[1] is self.request:
+            return cached[2]  # type: ignore[no-any-return]  # asked once per personal field read: parse once
         headers = getattr(self.request, "headers", None)
         stated = unquote(headers.get("x-purpose") or "") if headers is not None else ""
-        return stated.strip()[:500] or self.principal.purpose
+        purpose = stated.strip()[:500] or self.principal.purpose
+        self.__dict__["_purpose"] = (self.principal, self.request, purpose)
+        return purpose
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -30,6 +30,10 @@ async def first_reader(policy: FieldPolicy, ctx: Any, subject: Subject) -> Reade
     return None
 
 
+UNDECIDED = object()
+"""``PolicyExtension.decide_reader``: the answer needs a look-up (await ``first_reader``)."""
+
+
 class PolicyExtension(FieldExtension):
     def __init__(self, key: str, policy: FieldPolicy, describe: Callable[[Any], Subject]) -> None:
         self.key = key
@@ -69,6 +73,21 @@ class PolicyExtension(FieldExtension):
             return self.policy.otherwise(await _value(next_(source, info, **kwargs)))
         self._audit(ctx, reader, subject)
         return await _value(next_(source, info, **kwargs))
+
+    def decide_reader(self, ctx: Any, subject: Subject) -> Reader | object | None:
+        """The first reader allowed without I/O, None when none is, or UNDECIDED (what ``resolve`` decides
+        before it reads the value; the compiled path asks it for a whole list of objects at once)."""
+        for candidate in self.policy.readers:
+            decided = candidate.decide(ctx, subject)
+            if decided is None:
+                return UNDECIDED
+            if decided:
+                return candidate
+        return None
+
+    def audit_read(self, ctx: Any, reader: Reader, subject: Subject) -> None:
+        """What ``resolve`` does before an allowed read: the purpose check and the audit entry."""
+        self._audit(ctx, reader, subject)
 
     def _audit(self, ctx: Any, reader: Reader, subject: Subject) -> None:
         if reader.staff and self.policy.audit and subject.owner != ctx.principal.subject:

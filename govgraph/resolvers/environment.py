@@ -257,6 +257,31 @@ async def readings(
     return [reading_from_row(r) for r in await loader.load(code)]
 
 
+async def readings_of(
+    info: Info,
+    stations: list[types.Station],
+    parameter: types.Parameter | None = None,
+    from_: dt.datetime | None = None,
+    to: dt.datetime | None = None,
+    last: int = 24,
+) -> list[list[types.Reading]]:
+    """Station.readings for a list of stations at once (the compiled path): the same checks and loader."""
+    if not 1 <= last <= ds.MAX_READINGS:
+        raise ValueError(f"`last` must be between 1 and {ds.MAX_READINGS}, got {last}")
+    frm, to = _utc(from_), _utc(to)
+    if frm and to and frm >= to:
+        raise ValueError("`from` must be before `to`")
+    loader = info.context.loaders.environment.readings_by_station(parameter.name if parameter else None, frm, to, last)
+    return [[reading_from_row(r) for r in rows] for rows in await loader.load_many([s.code for s in stations])]
+
+
+async def latest_aqis_of(info: Info, stations: list[types.Station]) -> list[types.AqiValue | None]:
+    """Station.latestAqi for a list of stations at once (the compiled path)."""
+    codes = [s.code if s.kind is types.StationKind.AIR else None for s in stations]
+    loader = info.context.loaders.environment.latest_aqi_by_station
+    return await common.load_each(codes, loader.load_many, lambda row: aqi_from_mapping(row._mapping))
+
+
 async def latest_aqi(info: Info, code: str, kind: types.StationKind) -> types.AqiValue | None:
     if kind is not types.StationKind.AIR:
         return None

@@ -126,6 +126,24 @@ async def citizen(info: Info, pid: str) -> population_types.Citizen | None:
     return population_types.Citizen.from_row(row) if row else None
 
 
+# Batch forms for the compiled path (one call for a list of parents; the same loaders, so the same statements).
+async def applicants_of(info: Info, parents: list[Any]) -> list[population_types.Citizen | None]:
+    loader = info.context.loaders.population.citizen_by_pid
+    return await common.load_each(
+        [p.applicant_pid for p in parents], loader.load_many, population_types.Citizen.from_row
+    )
+
+
+async def procedures_of(info: Info, parents: list[Any]) -> list[types.Procedure | None]:
+    loader = _loaders(info).procedure_by_code
+    return await common.load_each([p.procedure_code for p in parents], loader.load_many, types.Procedure.from_row)
+
+
+async def agencies_of(info: Info, parents: list[Any]) -> list[types.Agency | None]:
+    loader = _loaders(info).agency_by_code
+    return await common.load_each([p.agency_code for p in parents], loader.load_many, types.Agency.from_row)
+
+
 async def slot(info: Info, key: str) -> types.AppointmentSlot | None:
     row = await _loaders(info).slot_by_key.load(key)
     return types.AppointmentSlot.from_row(row) if row else None

@@ -31,6 +31,27 @@ def by_value(cls: type[E]) -> Callable[[Any], E]:
     return of
 
 
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+async def load_each(
+    keys: Sequence[K | None],
+    load_many: Callable[[list[K]], Awaitable[list[Any]]],
+    build: Callable[[Any], R],
+) -> list[R | None]:
+    """For a batch resolver (``metadata={"batch": ...}``, used by the compiled path): one ``load_many`` of the
+    present keys, then a value per key in order; None for an empty key or a row not found, as the per-object
+    resolver returns."""
+    present = [k for k in keys if k]
+    found = iter(await load_many(present) if present else [])
+    out: list[R | None] = []
+    for key in keys:
+        row = next(found) if key else None
+        out.append(build(row) if row else None)
+    return out
+
+
 def local(value: dt.datetime | None) -> dt.datetime | None:
     """A stored time as Hanoi local time with offset. Naive values (SQLite) are UTC."""
     if value is None:

@@ -34,7 +34,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from functools import partial
 from types import CoroutineType
 from typing import Any
 
@@ -67,8 +66,11 @@ from graphql.pyutils import Path, Undefined
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
+from strawberry.types.arguments import convert_arguments
 
+from govgraph.auth import masking
 from govgraph.auth.audit import flush
+from govgraph.auth.permissions import UNDECIDED, PolicyExtension, first_reader
 from govgraph.datasources.base import current_stats
 
 UNSUPPORTED_DIRECTIVES = frozenset({"skip", "include", "defer", "stream", "experimental_disableErrorPropagation"})
@@ -80,38 +82,75 @@ class Fallback(Exception):
 
 
 Completer = Callable[[Any, "Path | None", "Run"], Any]
-"""Completes a resolved value of one return type: (value, its response path, run) -> JSON value or an awaitable
-of it. Leaf completers ignore the path (None is passed: building paths for leaves would cost as much as the rest)."""
+"""Completes one leaf value: (value, path, run) -> JSON value (leaves need no path: None is passed)."""
+
+Many = Callable[[list[Any], "list[Path | None]", "Run"], Any]
+"""Completes the values of one field for several objects at once: (values, their paths, run) -> a list of JSON
+values, or an awaitable of it. Objects of a list are completed together, field by field (breadth first), so a
+level of the answer costs a loop per field, not a resolver call and a task per object."""
+
+TYPENAME, LEAF, ATTR, GUARDED, BATCH, RESOLVER = range(6)
+"""How a field is resolved: ``__typename``; a plain attribute read as a leaf; a plain attribute holding objects; an
+attribute guarded by the policy table; a resolver with a batch form; any other resolver."""
 
 
 class Run:
     """One request's execution of a plan: the graphql-core execution context (coerced variables, resolve infos)."""
 
-    __slots__ = ("exe",)
+    __slots__ = ("config", "context", "exe", "lite", "scalars")
 
-    def __init__(self, exe: Any) -> None:
+    def __init__(self, exe: Any, strawberry_schema: Any) -> None:
         self.exe = exe
+        self.context = exe.context_value
+        self.lite = BatchInfo(self.context)
+        self.scalars = strawberry_schema.schema_converter.scalar_registry
+        self.config = strawberry_schema.config
+
+
+class BatchInfo:
+    """What a batch resolver and the policy check read of the resolve info: the request's context."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
 
 
 @dataclass(slots=True)
 class FieldPlan:
     key: str
     """The response key (alias or field name)."""
+    kind: int
     field_def: Any
     """The GraphQLField; None for ``__typename``."""
     nodes: list[FieldNode]
     parent_type: GraphQLObjectType
     attr: str | None
-    """The Python attribute of a basic field (read directly); None when the field's resolver is called."""
-    complete: Completer
-    leaf: bool
-    """The completer needs no path."""
+    """The Python attribute of an attribute field."""
+    one: Completer | None
+    """The single-value completer of a leaf field."""
+    many: Many
     static_args: dict[str, Any] | None
     """The field's arguments when they use no variable and hold only immutable values (the same for every call
     of every request); otherwise they are computed for each call, as graphql-core does."""
+    policy: PolicyExtension | None = None
+    batch: Callable[..., Awaitable[list[Any]]] | None = None
+    definition: Any = None
+    needs_paths: bool = True
+
+    def args(self, run: Run) -> dict[str, Any]:
+        if self.static_args is not None:
+            return self.static_args
+        return get_argument_values(self.field_def, self.nodes[0], run.exe.variable_values)
 
 
-ObjectPlan = list[FieldPlan]
+@dataclass(slots=True)
+class ObjectPlan:
+    fields: list[FieldPlan]
+    generated: Callable[[Any, Path | None, Run], Any] | None
+    """One generated function for an object whose fields are all plain leaves."""
+    needs_paths: bool
+    """Some field below reads its response path."""
 
 
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None)})
@@ -138,33 +177,23 @@ async def _gather(awaitables: list[Awaitable[Any]]) -> list[Any]:
         raise
 
 
-async def _gather_dict(out: dict[str, Any], pending: list[tuple[str, Awaitable[Any]]]) -> dict[str, Any]:
-    values = await _gather([aw for _, aw in pending])
-    for (key, _), value in zip(pending, values, strict=True):
-        out[key] = value
-    return out
-
-
-async def _gather_list(items: list[Any], pending: list[int]) -> list[Any]:
-    values = await _gather([items[i] for i in pending])
-    for i, value in zip(pending, values, strict=True):
-        items[i] = value
-    return items
-
-
-async def _then(awaitable: Awaitable[Any], complete: Completer, path: Path | None, run: Run) -> Any:
-    completed = complete(await awaitable, path, run)
-    if _is_awaitable(completed):
-        return await completed
-    return completed
+def _discard(awaitables: Any) -> None:
+    """Close coroutines a failed run created but will not await (no "never awaited" warnings, no work)."""
+    for aw in awaitables:
+        close = getattr(aw, "close", None)
+        if close is not None:
+            close()
 
 
 class Compiler:
     """Builds the plan of one operation (sub-plans once per type and field group, as graphql-core collects them)."""
 
-    def __init__(self, schema: GraphQLSchema, exe: Any) -> None:
-        self.schema = schema
+    def __init__(self, strawberry_schema: Any, exe: Any) -> None:
+        self.strawberry_schema = strawberry_schema
+        self.schema: GraphQLSchema = strawberry_schema._schema
         self.exe = exe
+        self.origin: tuple[Any, GraphQLObjectType | None] = (None, None)
+        """The field whose completer is being built (a type resolver gets that field's info)."""
 
     def operation(self) -> ObjectPlan:
         exe = self.exe
@@ -185,17 +214,12 @@ class Compiler:
             if name.startswith("__"):
                 if name != "__typename":
                     raise Fallback("introspection")
-                plans.append(FieldPlan(key, None, nodes, parent, None, _typename(parent), True, None))
+                plans.append(FieldPlan(key, TYPENAME, None, nodes, parent, None, None, _no_many, None))
                 continue
             field_def = self.schema.get_field(parent, name)
             if field_def is None:
                 raise Fallback(f"unknown field {parent.name}.{name}")
             definition = (field_def.extensions or {}).get("strawberry-definition")
-            # Basic: strawberry resolves it by reading the attribute, with no resolver and no extension (a policy-
-            # guarded attribute is not basic: its resolver runs the PolicyExtension).
-            resolve_name = getattr(field_def.resolve, "__name__", "")
-            basic = definition is not None and definition.is_basic_field and resolve_name == "_get_basic_result"
-            attr = definition.python_name if basic and definition is not None else None
             static_args = None
             if not _uses_variables(node):
                 literal = (
@@ -205,75 +229,59 @@ class Compiler:
                 )
                 # Shared by every call of every request: only values no resolver can change in place.
                 static_args = literal if _immutable(literal) else None
-            complete, leaf = self.completer(field_def.type, details, field_def, parent)
-            plans.append(FieldPlan(key, field_def, nodes, parent, attr, complete, leaf, static_args))
-        return plans
+            self.origin = (field_def, parent)
+            many, leaf, pathless = self.completer(field_def.type, details)
+            one = (
+                _leaf(_named(field_def.type), isinstance(field_def.type, GraphQLNonNull))
+                if leaf and _is_leaf(field_def.type)
+                else None
+            )
+            kind, policy, batch = self._kind(field_def, definition, one is not None)
+            attr = getattr(definition, "python_name", None)
+            plan = FieldPlan(
+                key, kind, field_def, nodes, parent, attr, one, many, static_args, policy, batch, definition
+            )
+            # Response paths are only built where something reads them: a resolver's info, a type resolver's.
+            plan.needs_paths = kind == RESOLVER or not pathless
+            plans.append(plan)
+        return ObjectPlan(plans, _generated(plans), any(fp.needs_paths for fp in plans))
 
-    def completer(
-        self, type_: GraphQLOutputType, details: list[FieldDetails], field_def: Any, parent: GraphQLObjectType
-    ) -> tuple[Completer, bool]:
-        """The completer of a return type, and whether it is a leaf (needs no path)."""
+    @staticmethod
+    def _kind(field_def: Any, definition: Any, is_leaf: bool) -> tuple[int, PolicyExtension | None, Any]:
+        resolve_name = getattr(field_def.resolve, "__name__", "")
+        if definition is None:
+            return RESOLVER, None, None
+        # Basic: strawberry reads the attribute, with no resolver and no extension.
+        if definition.is_basic_field and resolve_name == "_get_basic_result":
+            return (LEAF if is_leaf else ATTR), None, None
+        extensions = list(definition.extensions)
+        only_policy = len(extensions) == 1 and isinstance(extensions[0], PolicyExtension)
+        policy = extensions[0] if only_policy else None
+        if definition.base_resolver is None and only_policy:
+            return GUARDED, policy, None
+        batch = (definition.metadata or {}).get("batch")
+        if batch is not None and (not extensions or only_policy):
+            return BATCH, policy, batch
+        return RESOLVER, None, None
+
+    def completer(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> tuple[Many, bool, bool]:
+        """The completer of a return type for several values at once; whether the type is a leaf; whether what
+        it completes reads no response path."""
         if isinstance(type_, GraphQLNonNull):
             if is_leaf_type(type_.of_type):  # leaves complete synchronously
-                return _leaf(type_.of_type, non_null=True), True
-            inner, leaf = self.completer(type_.of_type, details, field_def, parent)
-
-            def non_null(value: Any, path: Path | None, run: Run) -> Any:
-                if value is None:
-                    raise Fallback("null in a non-null position")
-                done = inner(value, path, run)
-                if _is_awaitable(done):
-                    return _non_null_async(done)
-                if done is None:
-                    raise Fallback("null in a non-null position")
-                return done
-
-            return non_null, leaf
+                return _leaf_many(_leaf(type_.of_type, non_null=True)), True, True
+            inner, leaf, pathless = self.completer(type_.of_type, details)
+            return _non_null_many(inner), leaf, pathless
         if isinstance(type_, GraphQLList):
-            item, item_leaf = self.completer(type_.of_type, details, field_def, parent)
-
-            def list_(value: Any, path: Path | None, run: Run) -> Any:
-                if value is None:
-                    return None
-                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
-                    raise Fallback("not a list")
-                items: list[Any] = []
-                pending = []
-                try:
-                    for i, element in enumerate(value):
-                        here = None if item_leaf else Path(path, i, None)
-                        if _is_awaitable(element):  # graphql-core awaits list items that are awaitable
-                            done = _then(element, item, here, run)
-                        else:
-                            done = item(element, here, run)
-                        if _is_awaitable(done):
-                            pending.append(i)
-                        items.append(done)
-                except BaseException:
-                    _discard(items[i] for i in pending)
-                    _discard(e for e in value if _is_awaitable(e))
-                    raise
-                return _gather_list(items, pending) if pending else items
-
-            return list_, item_leaf
+            item, item_leaf, item_pathless = self.completer(type_.of_type, details)
+            return _list_many(item, item_pathless), item_leaf, item_pathless
         if is_leaf_type(type_):
-            return _leaf(type_), True
+            return _leaf_many(_leaf(type_)), True, True
         if isinstance(type_, GraphQLObjectType):
-            sub = self.fields(type_, self._subfields(type_, details))
-            run_fields = _generated(sub) or partial(execute_fields, sub)
-            is_type_of = type_.is_type_of
-
-            def object_(value: Any, path: Path | None, run: Run) -> Any:
-                if value is None:
-                    return None
-                # strawberry's is_type_of is an isinstance check that does not read the info.
-                if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
-                    raise Fallback("is_type_of")
-                return run_fields(value, path, run)
-
-            return object_, False
+            plan = self.fields(type_, self._subfields(type_, details))
+            return _object_many(plan, type_.is_type_of), False, not plan.needs_paths
         if isinstance(type_, GraphQLAbstractType):
-            return self._abstract(type_, details, field_def, parent), False
+            return self._abstract(type_, details), False, False
         raise Fallback(f"unsupported type {type_}")
 
     def _subfields(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> dict[str, list[FieldDetails]]:
@@ -283,34 +291,162 @@ class Compiler:
             raise Fallback("incremental delivery")
         return collected.grouped_field_set
 
-    def _abstract(
-        self, type_: GraphQLAbstractType, details: list[FieldDetails], field_def: Any, parent: GraphQLObjectType
-    ) -> Completer:
+    def _abstract(self, type_: GraphQLAbstractType, details: list[FieldDetails]) -> Many:
         schema = self.schema
+        field_def, parent = self.origin
         plans = {t.name: self.fields(t, self._subfields(t, details)) for t in schema.get_possible_types(type_)}
         resolve_type = type_.resolve_type
         nodes = [d.node for d in details]
 
-        def abstract(value: Any, path: Path | None, run: Run) -> Any:
-            if value is None:
-                return None
-            if resolve_type is None or path is None:
+        def abstract(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+            if resolve_type is None:
                 raise Fallback("no resolve_type")
-            # graphql-core gives a type resolver the field's resolve info.
-            info = run.exe.build_resolve_info(field_def, nodes, parent, path)
-            runtime = resolve_type(value, info, type_)
-            if not isinstance(runtime, str) or runtime not in plans:
-                raise Fallback("abstract type not resolved synchronously")
-            return execute_fields(plans[runtime], value, path, run)
+            groups: dict[str, list[int]] = {}
+            for i, value in enumerate(values):
+                if value is None:
+                    continue
+                path = paths[i]
+                # graphql-core gives a type resolver the field's resolve info.
+                info = run.exe.build_resolve_info(field_def, nodes, parent, path)
+                runtime = resolve_type(value, info, type_)
+                if not isinstance(runtime, str) or runtime not in plans:
+                    raise Fallback("abstract type not resolved synchronously")
+                groups.setdefault(runtime, []).append(i)
+            out: list[Any] = [None] * len(values)
+            pending = []
+            for runtime, idx in groups.items():
+                done = execute_many(plans[runtime], [values[i] for i in idx], [paths[i] for i in idx], run)
+                if _is_awaitable(done):
+                    pending.append((idx, done))
+                else:
+                    for i, d in zip(idx, done, strict=True):
+                        out[i] = d
+            if not pending:
+                return out
+            return _place(out, pending)
 
         return abstract
 
 
-async def _non_null_async(done: Awaitable[Any]) -> Any:
-    value = await done
-    if value is None:
+async def _place(out: list[Any], pending: list[tuple[list[int], Awaitable[list[Any]]]]) -> list[Any]:
+    results = await _gather([aw for _, aw in pending])
+    for (idx, _), done in zip(pending, results, strict=True):
+        for i, d in zip(idx, done, strict=True):
+            out[i] = d
+    return out
+
+
+def _named(type_: Any) -> Any:
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        type_ = type_.of_type
+    return type_
+
+
+def _is_leaf(type_: Any) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return is_leaf_type(type_)
+
+
+def _no_many(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+    raise Fallback("no completer")
+
+
+def _leaf_many(one: Completer) -> Many:
+    def leaves(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+        return [one(v, None, run) for v in values]
+
+    return leaves
+
+
+def _non_null_many(inner: Many) -> Many:
+    def non_null(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+        if any(v is None for v in values):
+            raise Fallback("null in a non-null position")
+        done = inner(values, paths, run)
+        if _is_awaitable(done):
+            return _non_null_async(done)
+        if any(d is None for d in done):
+            raise Fallback("null in a non-null position")
+        return done
+
+    return non_null
+
+
+async def _non_null_async(done: Awaitable[list[Any]]) -> list[Any]:
+    values = await done
+    if any(v is None for v in values):
         raise Fallback("null in a non-null position")
-    return value
+    return values
+
+
+def _list_many(item: Many, item_pathless: bool) -> Many:
+    def lists(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+        flat: list[Any] = []
+        flat_paths: list[Path | None] = []
+        spans: list[tuple[int, int] | None] = []
+        waiting: list[int] = []
+        for i, value in enumerate(values):
+            if value is None:
+                spans.append(None)
+                continue
+            if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                _discard(flat[j] for j in waiting)
+                raise Fallback("not a list")
+            start = len(flat)
+            path = paths[i]
+            for j, element in enumerate(value):
+                if _is_awaitable(element):  # graphql-core awaits list items that are awaitable
+                    waiting.append(len(flat))
+                flat.append(element)
+                flat_paths.append(None if item_pathless else Path(path, j, None))
+            spans.append((start, len(flat)))
+        if waiting:
+            return _list_after_items(flat, waiting, flat_paths, spans, item, run)
+        return _split(item(flat, flat_paths, run), spans)
+
+    return lists
+
+
+async def _list_after_items(
+    flat: list[Any], waiting: list[int], flat_paths: list[Path | None], spans: list[Any], item: Many, run: Run
+) -> list[Any]:
+    for j, value in zip(waiting, await _gather([flat[j] for j in waiting]), strict=True):
+        flat[j] = value
+    done = _split(item(flat, flat_paths, run), spans)
+    return await done if _is_awaitable(done) else done  # type: ignore[no-any-return]
+
+
+def _split(done: Any, spans: list[tuple[int, int] | None]) -> Any:
+    if _is_awaitable(done):
+        return _split_async(done, spans)
+    return [None if span is None else done[span[0] : span[1]] for span in spans]
+
+
+async def _split_async(done: Awaitable[list[Any]], spans: list[tuple[int, int] | None]) -> list[Any]:
+    flat = await done
+    return [None if span is None else flat[span[0] : span[1]] for span in spans]
+
+
+def _object_many(plan: ObjectPlan, is_type_of: Any) -> Many:
+    def objects(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+        present = [i for i, v in enumerate(values) if v is not None]
+        if is_type_of is not None:
+            # strawberry's is_type_of is an isinstance check that does not read the info.
+            for i in present:
+                if is_type_of(values[i], None) is not True:
+                    raise Fallback("is_type_of")
+        if len(present) == len(values):
+            return execute_many(plan, values, paths, run)
+        out: list[Any] = [None] * len(values)
+        done = execute_many(plan, [values[i] for i in present], [paths[i] for i in present], run)
+        if _is_awaitable(done):
+            return _place(out, [(present, done)])
+        for i, d in zip(present, done, strict=True):
+            out[i] = d
+        return out
+
+    return objects
 
 
 def _typename(parent: GraphQLObjectType) -> Completer:
@@ -388,16 +524,16 @@ def _slow(serialize: Callable[[Any], Any], value: Any, non_null: bool) -> Any:
     return _serialized(serialize, value)
 
 
-def _generated(plan: ObjectPlan) -> Callable[[Any, Path | None, Run], Any] | None:
+def _generated(plan: list[FieldPlan]) -> Callable[[Any, Path | None, Run], Any] | None:
     """For an object whose selected fields are all attributes read as leaves (or ``__typename``): one generated
     function returning a dict display, instead of a loop over the plan per object. None for other objects."""
-    if not plan or not all((fp.attr is not None and fp.leaf) or fp.field_def is None for fp in plan):
+    if not plan or not all(fp.kind in (LEAF, TYPENAME) for fp in plan):
         return None
     names: dict[str, Any] = {}
     items = []
     for i, fp in enumerate(plan):
-        names[f"c{i}"] = fp.complete
-        if fp.field_def is None:
+        names[f"c{i}"] = fp.one or _typename(fp.parent_type)
+        if fp.kind == TYPENAME:
             items.append(f"{fp.key!r}: c{i}(source, None, run)")
         elif fp.attr is not None and fp.attr.isidentifier():
             items.append(f"{fp.key!r}: c{i}(source.{fp.attr}, None, run)")
@@ -420,56 +556,153 @@ def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
     return out
 
 
-def execute_fields(plan: ObjectPlan, source: Any, path: Path | None, run: Run) -> Any:
-    """The fields of one object: a dict, or an awaitable of it when a field resolves asynchronously."""
-    out: dict[str, Any] = {}
-    pending: list[tuple[str, Awaitable[Any]]] = []
+def execute_many(plan: ObjectPlan, sources: list[Any], paths: list[Path | None], run: Run) -> Any:
+    """The fields of several objects of one type: a list of dicts, or an awaitable of it."""
+    generated = plan.generated
+    if generated is not None:
+        return [generated(source, None, run) for source in sources]
+    outs: list[dict[str, Any]] = [{} for _ in sources]
+    pending: list[tuple[str, Awaitable[list[Any]]]] = []
     try:
-        _fields_into(plan, source, path, run, out, pending)
+        for fp in plan.fields:
+            key = fp.key
+            kind = fp.kind
+            if kind == LEAF:
+                one = fp.one
+                attr = fp.attr
+                for out, source in zip(outs, sources, strict=True):
+                    out[key] = one(getattr(source, attr), None, run)  # type: ignore[misc, arg-type]
+                continue
+            if kind == TYPENAME:
+                for out in outs:
+                    out[key] = fp.parent_type.name
+                continue
+            typename = fp.parent_type.name
+            field_paths: list[Path | None] = (
+                [Path(path, key, typename) for path in paths] if fp.needs_paths else [None] * len(sources)
+            )
+            if kind == ATTR:
+                done = fp.many([getattr(source, fp.attr) for source in sources], field_paths, run)  # type: ignore[arg-type]
+            elif kind == BATCH:
+                done = _batch(fp, sources, field_paths, run)
+            else:
+                done = _each(fp, sources, field_paths, run)
+            if _is_awaitable(done):
+                pending.append((key, done))
+                for out in outs:
+                    out[key] = None  # keeps the answer's key order
+            else:
+                for out, value in zip(outs, done, strict=True):
+                    out[key] = value
     except BaseException:
         _discard(aw for _, aw in pending)
         raise
-    return _gather_dict(out, pending) if pending else out
+    if not pending:
+        return outs
+    return _fill(outs, pending)
 
 
-def _discard(awaitables: Any) -> None:
-    """Close coroutines a failed run created but will not await (no "never awaited" warnings, no work)."""
-    for aw in awaitables:
-        close = getattr(aw, "close", None)
-        if close is not None:
-            close()
+async def _fill(outs: list[dict[str, Any]], pending: list[tuple[str, Awaitable[list[Any]]]]) -> list[dict[str, Any]]:
+    results = await _gather([aw for _, aw in pending])
+    for (key, _), values in zip(pending, results, strict=True):
+        for out, value in zip(outs, values, strict=True):
+            out[key] = value
+    return outs
 
 
-def _fields_into(
-    plan: ObjectPlan, source: Any, path: Path | None, run: Run, out: dict[str, Any], pending: list[Any]
-) -> None:
-    for fp in plan:
-        key = fp.key
-        attr = fp.attr
-        if attr is not None:
-            if fp.leaf:  # the bulk of a response: an attribute, serialised, never awaitable
-                out[key] = fp.complete(getattr(source, attr), None, run)
-                continue
-            done = fp.complete(getattr(source, attr), Path(path, key, fp.parent_type.name), run)
-        elif fp.field_def is None:  # __typename
-            out[key] = fp.complete(source, None, run)
-            continue
+def _each(fp: FieldPlan, sources: list[Any], paths: list[Path | None], run: Run) -> Any:
+    """A field resolved object by object: through strawberry's resolver (a guarded attribute: through its policy
+    extension directly, which is what strawberry's wrapper would call)."""
+    values: list[Any] = []
+    waiting: list[int] = []
+    try:
+        if fp.kind == GUARDED:
+            policy = fp.policy
+            attr = fp.attr
+            lite = run.lite
+
+            def read(source: Any, info: Any, **_: Any) -> Any:
+                return getattr(source, attr)  # type: ignore[arg-type]
+
+            for i, source in enumerate(sources):
+                value = policy.resolve(read, source, lite)  # type: ignore[union-attr]
+                if _is_awaitable(value):
+                    waiting.append(i)
+                values.append(value)
         else:
-            args = fp.static_args
-            if args is None:
-                args = get_argument_values(fp.field_def, fp.nodes[0], run.exe.variable_values)
-            here = Path(path, key, fp.parent_type.name)
-            info = run.exe.build_resolve_info(fp.field_def, fp.nodes, fp.parent_type, here)
-            result = fp.field_def.resolve(source, info, **args)
-            if _is_awaitable(result):
-                done = _then(result, fp.complete, here, run)
+            resolve = fp.field_def.resolve
+            build = run.exe.build_resolve_info
+            for i, source in enumerate(sources):
+                info = build(fp.field_def, fp.nodes, fp.parent_type, paths[i])
+                value = resolve(source, info, **fp.args(run))
+                if _is_awaitable(value):
+                    waiting.append(i)
+                values.append(value)
+    except BaseException:
+        _discard(values[i] for i in waiting)
+        raise
+    if waiting:
+        return _each_after(values, waiting, fp, paths, run)
+    return fp.many(values, paths, run)
+
+
+async def _each_after(values: list[Any], waiting: list[int], fp: FieldPlan, paths: list[Path | None], run: Run) -> Any:
+    for i, value in zip(waiting, await _gather([values[i] for i in waiting]), strict=True):
+        values[i] = value
+    done = fp.many(values, paths, run)
+    return await done if _is_awaitable(done) else done
+
+
+async def _batch(fp: FieldPlan, sources: list[Any], paths: list[Path | None], run: Run) -> list[Any]:
+    """A field with a batch form: the policy decided per object (as PolicyExtension does), then one call for all
+    the objects whose value is needed, then the values completed together."""
+    context = run.context
+    values: list[Any] = [None] * len(sources)
+    needed = list(range(len(sources)))
+    masks: dict[int, Callable[[Any], Any]] = {}
+    policy = fp.policy
+    if policy is not None:
+        readers = await _readers(policy, context, sources)
+        needed = []
+        for i, (source, reader) in enumerate(zip(sources, readers, strict=True)):
+            if reader is None:
+                if policy.policy.otherwise is masking.null:
+                    continue
+                masks[i] = policy.policy.otherwise
             else:
-                done = fp.complete(result, here, run)
-        if _is_awaitable(done):
-            pending.append((key, done))
-            out[key] = None  # keeps the response's key order
+                policy.audit_read(context, reader, policy.describe(source))
+            needed.append(i)
+    if needed:
+        kwargs = convert_arguments(
+            fp.args(run),
+            fp.definition.arguments,
+            scalar_registry=run.scalars,
+            config=run.config,
+        )
+        loaded = await fp.batch(run.lite, [sources[i] for i in needed], **kwargs)  # type: ignore[misc]
+        for i, value in zip(needed, loaded, strict=True):
+            mask = masks.get(i)
+            values[i] = value if mask is None else mask(value)
+    done = fp.many(values, paths, run)
+    return await done if _is_awaitable(done) else done  # type: ignore[no-any-return]
+
+
+async def _readers(policy: PolicyExtension, context: Any, sources: list[Any]) -> list[Any]:
+    """Each object's first allowed reader (None: nobody of the caller's kind), without I/O where possible."""
+    readers: list[Any] = []
+    asks: list[int] = []
+    for i, source in enumerate(sources):
+        decided = policy.decide_reader(context, policy.describe(source))
+        if decided is UNDECIDED:
+            asks.append(i)
+            readers.append(None)
         else:
-            out[key] = done
+            readers.append(decided)
+    if asks:
+        found = await _gather([first_reader(policy.policy, context, policy.describe(sources[i])) for i in asks])
+        for i, reader in zip(asks, found, strict=True):
+            readers[i] = reader
+    return readers
 
 
 def _immutable(value: Any) -> bool:
@@ -536,6 +769,7 @@ class CompiledExecutor:
     def __init__(self, schema: Any, maxsize: int = 512) -> None:
         from govgraph.schema.extensions import AuditTrail, QueryStatsExtension
 
+        self.strawberry_schema = schema
         self.schema: GraphQLSchema = schema._schema
         self.maxsize = maxsize
         self.entries: OrderedDict[tuple[str, str | None], Entry] = OrderedDict()
@@ -581,13 +815,12 @@ class CompiledExecutor:
         try:
             if entry.plan is None:
                 try:
-                    entry.plan = Compiler(self.schema, exe).operation()
+                    entry.plan = Compiler(self.strawberry_schema, exe).operation()
                 except Fallback:
                     entry.compilable = False
                     raise
-            data = execute_fields(entry.plan, None, None, Run(exe))
-            if _is_awaitable(data):
-                data = await data
+            done = execute_many(entry.plan, [None], [None], Run(exe, self.strawberry_schema))
+            data = (await done if _is_awaitable(done) else done)[0]
             # As AuditTrail does on the normal path: the staff reads go to the audit store (counted in the stats);
             # reads that cannot be audited are not answered from here (the normal path reports the failure).
             if self.audits and getattr(context, "audit", None) is not None:

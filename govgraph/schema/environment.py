@@ -256,7 +256,10 @@ class Station(relay.Node):
     def unit(self) -> Annotated[AdministrativeUnit, strawberry.lazy("govgraph.schema.places")] | None:
         return resolve.unit(self.unit_code, self.unit_structure)
 
-    @strawberry.field(description="Readings, newest first: the `last` ones (default 24, at most 1000) in the range.")
+    @strawberry.field(
+        description="Readings, newest first: the `last` ones (default 24, at most 1000) in the range.",
+        metadata={"batch": resolve.readings_of},
+    )
     async def readings(
         self,
         info: Info,
@@ -269,7 +272,10 @@ class Station(relay.Node):
     ) -> list[Reading]:
         return await resolve.readings(info, self.code, parameter, from_, to, last)
 
-    @strawberry.field(description="The latest hourly AQI (air stations; null otherwise or without data).")
+    @strawberry.field(
+        description="The latest hourly AQI (air stations; null otherwise or without data).",
+        metadata={"batch": resolve.latest_aqis_of},
+    )
     async def latest_aqi(self, info: Info) -> AqiValue | None:
         return await resolve.latest_aqi(info, self.code, self.kind)
 

@@ -419,15 +419,18 @@ class Dossier(relay.Node):
     def late(self) -> bool:
         return rules.is_late(self.raw_due, self.raw_completed)
 
-    @strawberry.field(description="The applicant (population store); null if that store is unavailable.")
+    @strawberry.field(
+        description="The applicant (population store); null if that store is unavailable.",
+        metadata={"batch": resolve.applicants_of},
+    )
     async def applicant(self, info: Info) -> CitizenRef | None:
         return await resolve.citizen(info, self.applicant_pid)
 
-    @strawberry.field(description="The procedure the dossier is filed for.")
+    @strawberry.field(description="The procedure the dossier is filed for.", metadata={"batch": resolve.procedures_of})
     async def procedure(self, info: Info) -> Procedure | None:
         return await resolve.procedure(info, self.procedure_code)
 
-    @strawberry.field(description="The agency that received it.")
+    @strawberry.field(description="The agency that received it.", metadata={"batch": resolve.agencies_of})
     async def agency(self, info: Info) -> Agency | None:
         return await resolve.agency(info, self.agency_code)
 
