@@ -76,7 +76,7 @@ W1_REGISTRY = """
 SELECT coalesce(json_agg(json_build_object(
   'type', r.register_type, 'registrationDate', r.registration_date, 'entryNumber', r.entry_no)
   ORDER BY r.registration_date, r.id), '[]'::json)::text
-FROM registration_people p JOIN registrations r ON r.id = p.registration_id WHERE p.pid = $1
+FROM registrations r WHERE r.id IN (SELECT registration_id FROM registration_people WHERE pid = $1)
 """
 
 W1_SERVICES = """

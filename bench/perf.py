@@ -16,7 +16,7 @@ errors or missing data stop that measurement, and the codes and counts (bench/wo
 equal the first server's. The load generator is wrk (Debian: `apt-get install wrk`) with bench/wrk/post.lua:
 a warm-up run (discarded), then a measured run, per number of connections (1 connection/1 thread = sequential;
 16 connections/2 threads). CPU per request = utime+stime, over the measured run, of the server's process tree
-plus every PostgreSQL backend connected to the bench databases, divided by the requests completed.
+plus the PostgreSQL backends of its connections, divided by the requests completed.
 
 Writes a Markdown report to bench/out/perf-<time>.md and prints it; --append adds it to bench/RESULTS.md.
 Needs: the city seed in PostgreSQL (`python bench/seed_city.py`), wrk, and `npm ci` in bench/postgraphile.
@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -106,9 +107,31 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def pg_client_ports(pids: set[int], pg_port: int = 5432) -> set[int]:
+    """Local ports of the TCP connections that processes ``pids`` hold to PostgreSQL."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[9] in inodes and int(cols[2].rsplit(":", 1)[1], 16) == pg_port:
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def cpu_snapshot(root: int, databases: set[str]) -> dict[str, dict[int, float]]:
-    """CPU seconds so far of the server's process tree ("server") and of the PostgreSQL backends connected
-    to one of ``databases`` ("db"; a backend's title is `postgres: ... <user> <database> <client> ...`)."""
+    """CPU seconds so far of the server's process tree ("server") and of the PostgreSQL backends serving its
+    connections ("db"). A backend's title is `postgres: ... <user> <database> <client address>(<port>) ...`:
+    it is the server's when the database is one of ``databases`` and the port one of the server's sockets,
+    so backends of anything else running at the same time (tests, another server) are not counted."""
     stats: dict[int, tuple[int, float]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -124,11 +147,14 @@ def cpu_snapshot(root: int, databases: set[str]) -> dict[str, dict[int, float]]:
         if pid in stats and pid not in tree:
             tree.add(pid)
             todo.extend(children.get(pid, []))
+    ports = pg_client_ports(tree)
     backends = {}
     for pid in stats:
         title = _cmdline(pid)
         if title.startswith("postgres:") and any(f" {db} " in title for db in databases):
-            backends[pid] = stats[pid][1]
+            client = re.search(r"\((\d+)\)", title)
+            if client and int(client.group(1)) in ports:
+                backends[pid] = stats[pid][1]
     return {"server": {pid: stats[pid][1] for pid in tree}, "db": backends}
 
 
@@ -213,7 +239,7 @@ def instance_key(server: str, workload: str) -> str:
 def start(server: str, key: str, opts: Options) -> Running:
     port = free_port()
     databases = {f"{opts.prefix}{s}" for s in (*STORES, "audit")}
-    log = (opts.log_dir / f"{server}-{key}.log").open("wb")
+    log = (opts.log_dir / f"{server}-{key}-{os.getpid()}.log").open("wb")
     if server == "floor":
         cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH), "floor:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(opts.workers), "--log-level", "warning",
@@ -472,7 +498,9 @@ def report(args: argparse.Namespace, results: Results, prepared: Prepared, extra
     out.append("- data (rows): " + ", ".join(extra["rows"]))
     for note in [*prepared.notes, *extra["notes"]]:
         out.append(f"- {note}")
-    out.append("- CPU ms/request: server process tree + PostgreSQL backends of the bench databases, utime+stime")
+    out.append(
+        "- CPU ms/request: utime+stime of the server's process tree + the PostgreSQL backends of its connections"
+    )
     for c in args.connections:
         out += ["", f"#### {c} concurrent client{'s' if c > 1 else ''}", ""]
         out.append("| workload | server | req/s | p50 ms | p99 ms | CPU ms/req (server + db) | failures |")
