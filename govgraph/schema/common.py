@@ -31,6 +31,18 @@ def by_value(cls: type[E]) -> Callable[[Any], E]:
     return of
 
 
+def batch(get: Callable[[], Callable[..., Awaitable[list[Any]]]]) -> dict[str, Any]:
+    """``strawberry.field(metadata=batch(lambda: resolve.x_of))``: the field's batch form for the compiled path
+    (``govgraph/schema/compiled.py``): ``x_of(info, parents, **arguments)`` returns what the field's resolver
+    returns for each parent, in order. Looked up when first called: schema and resolver modules import each other.
+    """
+
+    async def call(info: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
+        return await get()(info, parents, **kwargs)
+
+    return {"batch": call}
+
+
 K = TypeVar("K")
 R = TypeVar("R")
 

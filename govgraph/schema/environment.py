@@ -12,7 +12,7 @@ from strawberry import relay
 
 from govgraph.context import Info
 from govgraph.resolvers import environment as resolve
-from govgraph.schema.common import Connection, UserError
+from govgraph.schema.common import Connection, UserError, batch
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -258,7 +258,7 @@ class Station(relay.Node):
 
     @strawberry.field(
         description="Readings, newest first: the `last` ones (default 24, at most 1000) in the range.",
-        metadata={"batch": resolve.readings_of},
+        metadata=batch(lambda: resolve.readings_of),
     )
     async def readings(
         self,
@@ -274,7 +274,7 @@ class Station(relay.Node):
 
     @strawberry.field(
         description="The latest hourly AQI (air stations; null otherwise or without data).",
-        metadata={"batch": resolve.latest_aqis_of},
+        metadata=batch(lambda: resolve.latest_aqis_of),
     )
     async def latest_aqi(self, info: Info) -> AqiValue | None:
         return await resolve.latest_aqi(info, self.code, self.kind)

@@ -13,7 +13,7 @@ from strawberry import relay
 from govgraph.context import Info
 from govgraph.domain import services as rules
 from govgraph.resolvers import services as resolve
-from govgraph.schema.common import Connection, UserError, local
+from govgraph.schema.common import Connection, UserError, batch, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -421,16 +421,18 @@ class Dossier(relay.Node):
 
     @strawberry.field(
         description="The applicant (population store); null if that store is unavailable.",
-        metadata={"batch": resolve.applicants_of},
+        metadata=batch(lambda: resolve.applicants_of),
     )
     async def applicant(self, info: Info) -> CitizenRef | None:
         return await resolve.citizen(info, self.applicant_pid)
 
-    @strawberry.field(description="The procedure the dossier is filed for.", metadata={"batch": resolve.procedures_of})
+    @strawberry.field(
+        description="The procedure the dossier is filed for.", metadata=batch(lambda: resolve.procedures_of)
+    )
     async def procedure(self, info: Info) -> Procedure | None:
         return await resolve.procedure(info, self.procedure_code)
 
-    @strawberry.field(description="The agency that received it.", metadata={"batch": resolve.agencies_of})
+    @strawberry.field(description="The agency that received it.", metadata=batch(lambda: resolve.agencies_of))
     async def agency(self, info: Info) -> Agency | None:
         return await resolve.agency(info, self.agency_code)
 
