@@ -252,6 +252,11 @@ class Store:
                 raise self._fail(exc) from exc
             raise
 
+    async def analyze(self) -> None:
+        """Refresh the query planner's statistics (after a bulk load)."""
+        async with self.reader.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+
     async def ping(self) -> None:
         """Answer or raise StoreUnavailable (used by /readyz)."""
         await self.all(text("SELECT 1"))

@@ -124,6 +124,10 @@ async def seed_stores(
         ctx = SeedContext(stores, scale, random_seed, today or dt.date.today(), progress)
         for module in seed_modules():
             await module.seed(ctx)
+    # Fresh planner statistics: right after a bulk load they describe empty tables, and PostgreSQL then picks
+    # plans like scanning every complaint to find one person's (20 ms instead of 0.2 ms at city scale).
+    for store in stores.all_stores():
+        await store.analyze()
     return ctx
 
 
