@@ -101,6 +101,10 @@ class Settings:
     compiled: bool = True
     """GOVGRAPH_COMPILED=0: every query runs on strawberry's normal path; by default a query answered once runs
     from a compiled plan afterwards (govgraph/schema/compiled.py: same answers, a fraction of the CPU)."""
+    response_cache_ttl: float = 0.0
+    """GOVGRAPH_RESPONSE_CACHE_TTL: seconds an answer of a repeated query may be served again (emptied at once by
+    the writes to the stores it read; never for answers with audited reads; govgraph/schema/cache.py). 0: off.
+    `govgraph serve` defaults to 2."""
     trust_proxy: bool = False
     """GOVGRAPH_TRUST_PROXY=1: the client is X-Forwarded-For's first address (only behind a proxy that sets it)."""
     loaders: bool = True
@@ -170,6 +174,7 @@ class Settings:
             public_rate_limit=_positive(env, "GOVGRAPH_PUBLIC_RATE_LIMIT", 60),
             public_rate_window=float(env.get("GOVGRAPH_PUBLIC_RATE_WINDOW", "60")),
             compiled=_bool(env.get("GOVGRAPH_COMPILED", "1")),
+            response_cache_ttl=float(env.get("GOVGRAPH_RESPONSE_CACHE_TTL", "2")),
             trust_proxy=_bool(env.get("GOVGRAPH_TRUST_PROXY")),
             loaders=_bool(env.get("GOVGRAPH_LOADERS", "1")),
             federation=federation_from_env(env),

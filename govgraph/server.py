@@ -38,6 +38,7 @@ from govgraph.ide.web import ide_page, ide_routes
 from govgraph.migrations import MigrationsPending, ensure_current, migrate_all
 from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema, limits
+from govgraph.schema.cache import ResponseCache
 from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
 
 log = logging.getLogger("govgraph")
@@ -63,6 +64,8 @@ class GovGraphView(CompiledViewMixin, GraphQL[Context, None]):
         self.bus = bus
         self.connections_per_token: Counter[str] = Counter()
         self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
+        if self.compiled is not None and settings.response_cache_ttl > 0:
+            self.response_cache = ResponseCache(settings.response_cache_ttl, bus)
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than json.dumps on large answers. Text, not bytes, so that WebSocket

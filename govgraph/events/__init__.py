@@ -51,6 +51,9 @@ class EventBus(Protocol):
 
     def subscribe(self, prefixes: Iterable[str], maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
 
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener`` synchronously with every event this worker delivers (the response cache)."""
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -124,6 +127,7 @@ class InProcessBus:
 
     def __init__(self) -> None:
         self._subs: dict[int, Subscription] = {}
+        self._listeners: list[Callable[[Event], None]] = []
         self.published = 0
 
     async def publish(self, events: Iterable[Event]) -> None:
@@ -136,9 +140,18 @@ class InProcessBus:
         """Hand events to this process's subscribers (what ``publish`` does after counting them)."""
         for event in events:
             self.published += 1
+            self.notify(event)
             for sub in list(self._subs.values()):
                 if sub.wants(event.topic):
                     sub.offer(event)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, event: Event) -> None:
+        """Tell the listeners (synchronous, before any subscriber runs)."""
+        for listener in self._listeners:
+            listener(event)
 
     def subscribe(self, prefixes: Iterable[str], maxsize: int = DEFAULT_QUEUE) -> Subscription:
         sub = Subscription(self, prefixes, maxsize)

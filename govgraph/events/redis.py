@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -94,12 +94,17 @@ class RedisBus:
             self.published += len(batch)
             for event in batch:
                 observability.event_published(event.topic)
+                # This worker's listeners hear its own writes now, not when Redis echoes them (then again).
+                self._local.notify(event)
         except (RedisError, OSError):
             log.warning("could not publish %d event(s) to Redis; delivering to this worker only", len(batch))
             await self._local.publish(batch)
 
     def subscribe(self, prefixes: Iterable[str], maxsize: int = DEFAULT_QUEUE) -> Subscription:
         return self._local.subscribe(prefixes, maxsize)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._local.add_listener(listener)
 
     @property
     def subscribers(self) -> int:

@@ -34,6 +34,7 @@ from govgraph.datasources.base import Stores
 from govgraph.events import EventBus
 from govgraph.ide.web import ide_page
 from govgraph.public import Limits, build_public_schema
+from govgraph.schema.cache import ResponseCache
 from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
 
 LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -69,6 +70,8 @@ class PublicView(CompiledViewMixin, GraphQL[Context, None]):
         self.settings = settings
         self.bus = bus
         self.compiled = CompiledExecutor(self.schema) if settings.compiled else None
+        if self.compiled is not None and settings.response_cache_ttl > 0:
+            self.response_cache = ResponseCache(settings.response_cache_ttl, bus)
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than json.dumps on large answers. Text, not bytes, so that WebSocket

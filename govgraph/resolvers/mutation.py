@@ -163,5 +163,7 @@ async def run_mutation(
         return await replay()
     except UserInputError as exc:
         return Outcome(None, exc.errors)
-    await ctx.bus.publish(tx.events)
+    # Every commit publishes at least one event of its store (``<store>.changed`` when the work had none to tell):
+    # the response caches of every worker drop the answers that read this store.
+    await ctx.bus.publish(tx.events or [Event(f"{store}.changed", {}, now)])
     return Outcome(result_key, [])

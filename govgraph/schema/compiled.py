@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -72,9 +73,12 @@ from govgraph.auth import masking
 from govgraph.auth.audit import flush
 from govgraph.auth.permissions import UNDECIDED, PolicyExtension, first_reader
 from govgraph.datasources.base import current_stats
+from govgraph.schema.cache import ResponseCache
 
 UNSUPPORTED_DIRECTIVES = frozenset({"skip", "include", "defer", "stream", "experimental_disableErrorPropagation"})
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_MEMO_LIMIT = 4096
+"""Serialised times kept per scalar completer (emptied when full: bounded memory)."""
 
 
 class Fallback(Exception):
@@ -510,7 +514,20 @@ def _leaf(type_: Any, non_null: bool = False) -> Completer:
 
         return enum
 
+    times: dict[tuple[Any, Any], Any] = {}
+
     def scalar(value: Any, path: Path | None, run: Run) -> Any:
+        kind = type(value)
+        if kind is dt.datetime or kind is dt.date or kind is dt.time:
+            # Answers repeat the same instants (50 stations' readings share their hours). Keyed with the tzinfo:
+            # equal aware times in different zones are equal but written differently.
+            key = (value, getattr(value, "tzinfo", None))
+            out = times.get(key)
+            if out is None:
+                if len(times) >= _MEMO_LIMIT:
+                    times.clear()
+                out = times[key] = _slow(serialize, value, non_null)
+            return out
         return _slow(serialize, value, non_null)
 
     return scalar
@@ -755,6 +772,15 @@ def _unsupported(document: DocumentNode, operation_name: str | None) -> str | No
 
 
 @dataclass(slots=True)
+class Answer:
+    result: ExecutionResult
+    audited: bool
+    """Staff reads of personal data were audited: the answer must not be served again without that."""
+    stores: frozenset[str] | None
+    """The stores the answer read (None: not known)."""
+
+
+@dataclass(slots=True)
 class Entry:
     document: DocumentNode
     operation_name: str | None
@@ -796,7 +822,7 @@ class CompiledExecutor:
         if len(self.entries) > self.maxsize:
             self.entries.popitem(last=False)
 
-    async def run(self, entry: Entry, context: Any, variables: dict[str, Any] | None) -> ExecutionResult:
+    async def run(self, entry: Entry, context: Any, variables: dict[str, Any] | None) -> Answer:
         """Execute a learned query; raises :class:`Fallback` when the normal path must answer instead."""
         exe = StrawberryGraphQLCoreExecutionContext.build(
             self.schema,
@@ -811,7 +837,9 @@ class CompiledExecutor:
         if isinstance(exe, list):
             raise Fallback("variables")
         stats = getattr(context, "stats", None)
-        token = current_stats.set(stats) if self.reports_stats and stats is not None else None
+        # Counted for every run (not only when reported): the response cache tags answers with the stores read.
+        token = current_stats.set(stats) if stats is not None else None
+        audited = False
         try:
             if entry.plan is None:
                 try:
@@ -824,6 +852,7 @@ class CompiledExecutor:
             # As AuditTrail does on the normal path: the staff reads go to the audit store (counted in the stats);
             # reads that cannot be audited are not answered from here (the normal path reports the failure).
             if self.audits and getattr(context, "audit", None) is not None:
+                audited = bool(context.audit.reads)
                 name = entry.operation_name
                 if name is None:
                     name = exe.operation.name.value if exe.operation.name else None
@@ -841,7 +870,8 @@ class CompiledExecutor:
         if self.reports_stats and getattr(context, "report_stats", False) and stats is not None:
             extensions = {"queryStats": stats.as_dict()}
         self.hits += 1
-        return ExecutionResult(data=data, errors=None, extensions=extensions)
+        stores = frozenset(name for name, st in stats.stores.items() if st.statements) if stats is not None else None
+        return Answer(ExecutionResult(data=data, errors=None, extensions=extensions), audited, stores)
 
 
 class CompiledViewMixin:
@@ -852,6 +882,7 @@ class CompiledViewMixin:
     """
 
     compiled: CompiledExecutor | None = None
+    response_cache: ResponseCache | None = None
 
     async def execute_single(
         self,
@@ -871,17 +902,27 @@ class CompiledViewMixin:
         via_get = request_adapter.method == "GET"
         entry = compiled.lookup(query, request_data.operation_name)
         if entry is not None and (not via_get or getattr(self, "allow_queries_via_get", False)):
+            variables = request_data.variables
+            cache = self.response_cache
+            cache_key = cache.key(query, request_data.operation_name, variables, context) if cache else None
+            if cache is not None and cache_key is not None:
+                data = cache.get(cache_key)
+                if data is not None:
+                    sub_response.headers["x-govgraph-execution"] = "cached"
+                    stats = context.stats.as_dict() if getattr(context, "report_stats", False) else None
+                    return ExecutionResult(data=data, errors=None, extensions={"queryStats": stats} if stats else None)
             try:
                 # A copy: a resolver may change its input in place (federation's `_entities` pops `__typename`),
                 # and a fallback must see the variables as they came.
-                variables = request_data.variables
-                result = await compiled.run(entry, context, copy.deepcopy(variables) if variables else variables)
+                answer = await compiled.run(entry, context, copy.deepcopy(variables) if variables else variables)
             except Fallback:
                 # The normal path answers from the start, with a context the failed run has not touched.
                 context = await self.get_context(request, sub_response)  # type: ignore[attr-defined]
             else:
                 sub_response.headers["x-govgraph-execution"] = "compiled"
-                return result
+                if cache is not None and cache_key is not None and not answer.audited and answer.stores is not None:
+                    cache.put(cache_key, answer.result.data, answer.stores)
+                return answer.result
         result = await super().execute_single(  # type: ignore[misc]
             request, request_adapter, sub_response, context, root_value, request_data
         )
