@@ -13,10 +13,12 @@ Servers (each started here, measured, and stopped before the next starts, so not
 Every server gets --pool connections per database and process (default 5: PostgreSQL's max_connections of
 100 on the project's machine is shared), and its answer to each workload is checked once before measuring:
 errors or missing data stop that measurement, and the codes and counts (bench/workloads.py `summary`) must
-equal the first server's. The load generator is wrk (Debian: `apt-get install wrk`) with bench/wrk/post.lua:
-a warm-up run (discarded), then a measured run, per number of connections (1 connection/1 thread = sequential;
-16 connections/2 threads). CPU per request = utime+stime, over the measured run, of the server's process tree
-plus the PostgreSQL backends of its connections, divided by the requests completed.
+equal the first server's; while measuring, an answer that is not HTTP 200, carries errors or is under half the
+checked answer's size counts as a failure. The load generator is wrk (Debian: `apt-get install wrk`) with
+bench/wrk/post.lua: a warm-up run (discarded), then a measured run, per number of connections
+(1 connection/1 thread = sequential; 16 connections/2 threads). CPU per request = utime+stime, over the
+measured run, of the server's process tree plus the PostgreSQL backends of its connections, divided by the
+requests completed.
 
 Writes a Markdown report to bench/out/perf-<time>.md and prints it; --append adds it to bench/RESULTS.md.
 Needs: the city seed in PostgreSQL (`python bench/seed_city.py`), wrk, and `npm ci` in bench/postgraphile.
@@ -33,6 +35,7 @@ import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -311,12 +314,12 @@ class Measure:
         return 1000 * (self.cpu_server + self.cpu_db) / self.requests if self.requests else float("nan")
 
 
-def write_request(request: Request, folder: Path) -> dict[str, str]:
+def write_request(request: Request, folder: Path, min_bytes: int) -> dict[str, str]:
     body = folder / "body.json"
     headers = folder / "headers.txt"
     body.write_bytes(request.body)
     headers.write_text("".join(f"{k}: {v}\n" for k, v in request.headers.items()))
-    return {"BENCH_BODY": str(body), "BENCH_HEADERS": str(headers)}
+    return {"BENCH_BODY": str(body), "BENCH_HEADERS": str(headers), "BENCH_MIN_BYTES": str(min_bytes)}
 
 
 def wrk(url: str, files: dict[str, str], connections: int, seconds: float) -> dict[str, int]:
@@ -344,10 +347,13 @@ def settle(running: Running, patience: float = 120) -> None:
         last = now
 
 
-def measure(running: Running, request: Request, connections: int, warmup: float, duration: float) -> Measure:
+def measure(
+    running: Running, request: Request, connections: int, warmup: float, duration: float, min_bytes: int
+) -> Measure:
+    """One warm-up and one measured wrk run; an answer shorter than ``min_bytes`` counts as a failure."""
     url = f"http://127.0.0.1:{running.port}{request.path}"
     with tempfile.TemporaryDirectory(prefix="govgraph-bench-") as tmp:
-        files = write_request(request, Path(tmp))
+        files = write_request(request, Path(tmp), min_bytes)
         if warmup > 0:
             wrk(url, files, connections, warmup)
             settle(running)
@@ -355,7 +361,7 @@ def measure(running: Running, request: Request, connections: int, warmup: float,
         r = wrk(url, files, connections, duration)
         spent = cpu_delta(before, cpu_snapshot(running.process.pid, running.databases))
         settle(running)
-    failures = r["bad_status"] + r["graphql_errors"] + r["socket_errors"] + r["timeouts"]
+    failures = r["bad_status"] + r["graphql_errors"] + r["short"] + r["socket_errors"] + r["timeouts"]
     return Measure(r["requests"], r["duration_us"] / 1e6, r["p50_us"] / 1000, r["p99_us"] / 1000, failures,
                    spent["server"], spent["db"])  # fmt: skip
 
@@ -417,9 +423,11 @@ async def run(args: argparse.Namespace, opts: Options, prepared: Prepared) -> Re
                     results.skipped[workload, server] = f"{type(exc).__name__}: {exc}"
                     print(f"  {workload} {LABELS[server]}: NOT MEASURED: {exc}", file=sys.stderr)
                     continue
-                results.answers[workload, server] = f"{objects(body)} objects, {len(json.dumps(body)):,} bytes"
+                size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+                results.answers[workload, server] = f"{objects(body)} objects, {size:,} bytes"
                 for c in args.connections:
-                    m = measure(running, request, c, args.warmup, args.duration)
+                    # an answer under half the checked one's size (compact JSON) is not the same answer
+                    m = measure(running, request, c, args.warmup, args.duration, size // 2)
                     results.measures[workload, server, c] = m
                     print(
                         f"  {workload} {LABELS[server]:<22} c={c:<3} {m.rps:8.1f} req/s  p50 {m.p50_ms:7.2f} ms  "
@@ -445,6 +453,21 @@ def machine() -> str:
         f"{model}, {os.cpu_count()} CPUs, {int(mem) / 2**20:.0f} GiB, Linux {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def code_version() -> str:
+    """The commit measured, and whether govgraph/ or bench/ had uncommitted changes (the servers run the tree)."""
+    root = BENCH.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)  # noqa: S607
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "govgraph", "bench"],  # noqa: S607
+            cwd=root, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        return "unknown (no git)"
+    changed = len(dirty.splitlines())
+    return head.stdout.strip() + (f" with {changed} uncommitted change(s) in govgraph/ or bench/" if changed else "")
 
 
 def versions() -> str:
@@ -487,6 +510,7 @@ def report(args: argparse.Namespace, results: Results, prepared: Prepared, extra
     out.append(f"- command: `{extra['command']}`")
     out.append(f"- date: {extra['date']}")
     out.append(f"- machine: {machine()}; PostgreSQL {extra['pg']}; {versions()}")
+    out.append(f"- govgraph: commit {extra['code']}")
     out.append(
         f"- load average before / after: {extra['load_before']} / {extra['load_after']}"
         + (f" — {args.note}" if args.note else "")
@@ -572,7 +596,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    command = "python bench/perf.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(["python", "bench/perf.py", *(sys.argv[1:] if argv is None else argv)])
     out_dir = BENCH / "out"
     out_dir.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC)
@@ -595,6 +619,7 @@ def main(argv: list[str] | None = None) -> None:
         "notes": notes,
         "load_before": load_before,
         "load_after": loadavg(),
+        "code": code_version(),
     }
     text = report(args, results, prepared, extra)
     path = out_dir / f"perf-{stamp.strftime('%Y%m%dT%H%M%SZ')}.md"
