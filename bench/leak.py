@@ -5,10 +5,11 @@ RSS after the first 1,000.
     python bench/leak.py --requests 20000 --db-prefix gg_dev_   # a shorter run on other databases
 
 One `govgraph serve` process (no --workers: its RSS is the server's) on the bench databases, with the same
-environment as bench/perf.py (production, GOVGRAPH_COMPILED as given). Its answer to each request of the mix
-is checked first. Then wrk (bench/wrk/mix.lua) sends the mix in turn, W3, W5, W4, W3, ..., and stops after a
-number of answers: 1,000 first, then the rest in steps; after each step, once the server is idle again, its
-RSS (VmRSS of /proc/<pid>/status) is read. Every answer must be HTTP 200 without "errors".
+environment as bench/perf.py (production; --server: compiled plans with the response cache by default). Its
+answer to each request of the mix is checked first. Then wrk (bench/wrk/mix.lua) sends the mix in turn, W3,
+W5, W4, W3, ..., and stops after a number of answers: 1,000 first, then the rest in steps; after each step,
+once the server is idle again, its RSS (VmRSS of /proc/<pid>/status) is read. Every answer must be HTTP 200
+without "errors".
 Prints a Markdown block (command, date, machine, the RSS after each step, the verdict); --append adds it to
 bench/RESULTS.md.
 """
@@ -20,6 +21,7 @@ import asyncio
 import datetime as dt
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -30,7 +32,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from perf import PG, Options, Running, loadavg, machine, settle, start, wait_ready  # noqa: E402
+from perf import LABELS, PG, Options, Running, loadavg, machine, settle, start, wait_ready  # noqa: E402
 from workloads import prepare, summary  # noqa: E402
 
 MIX = ("W3", "W5", "W4")
@@ -70,13 +72,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--first", type=int, default=1_000, help="answers before the first RSS reading")
     p.add_argument("--steps", type=int, default=10, help="RSS readings after the first (evenly spaced)")
     p.add_argument("--connections", type=int, default=16)
-    p.add_argument("--compiled", choices=["0", "1"], default="1", help="GOVGRAPH_COMPILED of the server")
+    p.add_argument(
+        "--server",
+        choices=["govgraph-cached", "govgraph-compiled", "govgraph-loaders"],
+        default="govgraph-cached",
+        help="the configuration (as in bench/perf.py); default: serve's own, compiled plans and the response cache",
+    )
     p.add_argument("--db-prefix", default="govgraph_bench_")
     p.add_argument("--pool", type=int, default=5)
     p.add_argument("--note", default="", help="said in the report after the load averages")
     p.add_argument("--append", action="store_true", help="append the report to bench/RESULTS.md")
     args = p.parse_args(argv)
-    command = "python bench/leak.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(["python", "bench/leak.py", *(sys.argv[1:] if argv is None else argv)])
     out_dir = BENCH / "out"
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC)
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     prepared = asyncio.run(prepare(PG, args.db_prefix, opts.secret, list(MIX)))
     mix = [prepared.requests[w, "govgraph"] for w in MIX]
     load_before = loadavg()
-    running = start(f"govgraph-{'compiled' if args.compiled == '1' else 'loaders'}", "leak", opts)
+    running = start(args.server, "leak", opts)
     readings: list[tuple[int, float]] = []
     bad = 0
     try:
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         f"- date: {stamp.strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {machine()}",
         f"- load average before / after: {load_before} / {loadavg()}" + (f" — {args.note}" if args.note else ""),
-        f"- server: one `govgraph serve` process (GOVGRAPH_COMPILED={args.compiled}, GOVGRAPH_ENV=production, "
+        f"- server: one `govgraph serve` process ({LABELS[args.server]}, GOVGRAPH_ENV=production, "
         f"{args.pool} connections per database) on the `{args.db_prefix}*` databases; "
         f"wrk, {args.connections} connections, the mix {'/'.join(MIX)} in turn",
         f"- answers that were not HTTP 200 or carried errors: {bad}",
