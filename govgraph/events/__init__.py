@@ -54,6 +54,9 @@ class EventBus(Protocol):
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Call ``listener`` synchronously with every event this worker delivers (the response cache)."""
 
+    def notify(self, event: Event) -> None:
+        """Tell this worker's listeners only (no subscriber, no other worker)."""
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...

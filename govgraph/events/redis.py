@@ -106,6 +106,9 @@ class RedisBus:
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         self._local.add_listener(listener)
 
+    def notify(self, event: Event) -> None:
+        self._local.notify(event)
+
     @property
     def subscribers(self) -> int:
         return self._local.subscribers

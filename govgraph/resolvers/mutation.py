@@ -163,7 +163,8 @@ async def run_mutation(
         return await replay()
     except UserInputError as exc:
         return Outcome(None, exc.errors)
-    # Every commit publishes at least one event of its store (``<store>.changed`` when the work had none to tell):
-    # the response caches of every worker drop the answers that read this store.
-    await ctx.bus.publish(tx.events or [Event(f"{store}.changed", {}, now)])
+    await ctx.bus.publish(tx.events)
+    # This worker's response cache drops what read this store now, whether the work had events to tell or not
+    # (other workers drop it on the events, or when it expires).
+    ctx.bus.notify(Event(f"{store}.changed", {}, now))
     return Outcome(result_key, [])

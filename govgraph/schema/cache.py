@@ -12,9 +12,10 @@ An answer is kept when all of this holds:
 
 It is dropped when
 
-* a write commits to a store it read: every mutation publishes at least one event after commit (its own, or
-  ``<store>.changed`` when it has none; ``resolvers/mutation.py``), and every event's topic starts with its store;
-  the bus delivers them to every worker (Redis), and to this worker before the mutation's answer is sent;
+* a write commits to a store it read: on this worker at once, before the mutation's answer is sent (every
+  mutation tells the local listeners ``<store>.changed`` after commit, ``resolvers/mutation.py``); on the other
+  workers when the write's events arrive (every event's topic starts with its store, and Redis delivers them to
+  every worker), or else when the answer expires;
 * it is older than the TTL (``GOVGRAPH_RESPONSE_CACHE_TTL`` seconds): what changes without an event (time-derived
   fields such as a dossier becoming overdue, writes made outside the API) is at most that old;
 * the event bus is unhealthy or has reconnected (events may have been missed): everything is dropped and nothing
