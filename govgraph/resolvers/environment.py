@@ -240,6 +240,18 @@ async def unit_stations(info: Info, code: str, structure: str) -> list[types.Sta
     return [station_from_row(r) for r in rows]
 
 
+def _readings_loader(
+    info: Info, parameter: types.Parameter | None, start: dt.datetime | None, end: dt.datetime | None, last: int
+) -> Any:
+    """Station.readings' argument checks, and the loader for those arguments."""
+    if not 1 <= last <= ds.MAX_READINGS:
+        raise ValueError(f"`last` must be between 1 and {ds.MAX_READINGS}, got {last}")
+    frm, to = _utc(start), _utc(end)
+    if frm and to and frm >= to:
+        raise ValueError("`from` must be before `to`")
+    return info.context.loaders.environment.readings_by_station(parameter.name if parameter else None, frm, to, last)
+
+
 async def readings(
     info: Info,
     code: str,
@@ -248,12 +260,7 @@ async def readings(
     end: dt.datetime | None,
     last: int,
 ) -> list[types.Reading]:
-    if not 1 <= last <= ds.MAX_READINGS:
-        raise ValueError(f"`last` must be between 1 and {ds.MAX_READINGS}, got {last}")
-    frm, to = _utc(start), _utc(end)
-    if frm and to and frm >= to:
-        raise ValueError("`from` must be before `to`")
-    loader = info.context.loaders.environment.readings_by_station(parameter.name if parameter else None, frm, to, last)
+    loader = _readings_loader(info, parameter, start, end, last)
     return [reading_from_row(r) for r in await loader.load(code)]
 
 
@@ -266,12 +273,7 @@ async def readings_of(
     last: int = 24,
 ) -> list[list[types.Reading]]:
     """Station.readings for a list of stations at once (the compiled path): the same checks and loader."""
-    if not 1 <= last <= ds.MAX_READINGS:
-        raise ValueError(f"`last` must be between 1 and {ds.MAX_READINGS}, got {last}")
-    frm, to = _utc(from_), _utc(to)
-    if frm and to and frm >= to:
-        raise ValueError("`from` must be before `to`")
-    loader = info.context.loaders.environment.readings_by_station(parameter.name if parameter else None, frm, to, last)
+    loader = _readings_loader(info, parameter, from_, to, last)
     return [[reading_from_row(r) for r in rows] for rows in await loader.load_many([s.code for s in stations])]
 
 
