@@ -49,7 +49,6 @@ class ResponseCache:
         self.bus = bus
         self.maxsize = maxsize
         self.entries: OrderedDict[tuple[Any, ...], Cached] = OrderedDict()
-        self.hits = 0
         self._reconnects = getattr(bus, "reconnects", 0)
         bus.add_listener(self.on_event)
 
@@ -82,7 +81,6 @@ class ResponseCache:
             del self.entries[key]
             return None
         self.entries.move_to_end(key)
-        self.hits += 1
         return found.data
 
     def put(self, key: tuple[Any, ...], data: Any, stores: frozenset[str]) -> None:

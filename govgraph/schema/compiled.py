@@ -39,6 +39,7 @@ from types import CoroutineType
 from typing import Any
 
 from graphql import (
+    BREAK,
     DirectiveNode,
     DocumentNode,
     FieldNode,
@@ -56,6 +57,7 @@ from graphql import (
     GraphQLString,
     OperationDefinitionNode,
     OperationType,
+    VariableNode,
     Visitor,
     is_leaf_type,
     parse,
@@ -732,22 +734,29 @@ def _immutable(value: Any) -> bool:
     return False
 
 
-class _VariableFinder(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
+class _Finder(Visitor):
+    """Stops at the first node ``found`` accepts."""
 
-    def enter_variable(self, *_: Any) -> None:
-        self.found = True
+    def __init__(self, found: Callable[[Any], bool]) -> None:
+        super().__init__()
+        self.found = found
+        self.hit = False
+
+    def enter(self, node: Any, *_: Any) -> Any:
+        if self.found(node):
+            self.hit = True
+            return BREAK
+        return None
+
+
+def _contains(root: Any, found: Callable[[Any], bool]) -> bool:
+    finder = _Finder(found)
+    visit(root, finder)
+    return finder.hit
 
 
 def _uses_variables(node: FieldNode) -> bool:
-    if not node.arguments:
-        return False
-    finder = _VariableFinder()
-    for argument in node.arguments:
-        visit(argument, finder)
-    return finder.found
+    return any(_contains(argument, lambda n: isinstance(n, VariableNode)) for argument in node.arguments or ())
 
 
 def _unsupported(document: DocumentNode, operation_name: str | None) -> str | None:
@@ -759,16 +768,9 @@ def _unsupported(document: DocumentNode, operation_name: str | None) -> str | No
     if chosen[0].operation is not OperationType.QUERY:
         return "not a query"
 
-    class Directives(Visitor):
-        bad = False
-
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
-            if node.name.value in UNSUPPORTED_DIRECTIVES:
-                Directives.bad = True
-
-    finder = Directives()
-    visit(document, finder)
-    return "directives" if Directives.bad else None
+    if _contains(document, lambda n: isinstance(n, DirectiveNode) and n.name.value in UNSUPPORTED_DIRECTIVES):
+        return "directives"
+    return None
 
 
 @dataclass(slots=True)
@@ -801,8 +803,6 @@ class CompiledExecutor:
         self.entries: OrderedDict[tuple[str, str | None], Entry] = OrderedDict()
         self.audits = AuditTrail in schema.extensions
         self.reports_stats = QueryStatsExtension in schema.extensions
-        self.hits = 0
-        self.fallbacks = 0
 
     def lookup(self, query: str, operation_name: str | None) -> Entry | None:
         """The learned entry of a query that can run compiled, if any."""
@@ -862,10 +862,8 @@ class CompiledExecutor:
                     name = exe.operation.name.value if exe.operation.name else None
                 await flush(context, name)
         except Fallback:
-            self.fallbacks += 1
             raise
         except Exception as exc:
-            self.fallbacks += 1
             raise Fallback("error") from exc
         finally:
             if token is not None:
@@ -873,7 +871,6 @@ class CompiledExecutor:
         extensions = None
         if self.reports_stats and getattr(context, "report_stats", False) and stats is not None:
             extensions = {"queryStats": stats.as_dict()}
-        self.hits += 1
         stores = frozenset(name for name, st in stats.stores.items() if st.statements) if stats is not None else None
         return Answer(ExecutionResult(data=data, errors=None, extensions=extensions), audited, stores)
 
