@@ -60,7 +60,7 @@ def serve(
 
     try:
         uvicorn.run(
-            "govgraph.server:create_app",
+            "govgraph.server:serve_app",
             factory=True,
             host=host,
             port=port,

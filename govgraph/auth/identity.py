@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -80,6 +82,45 @@ def _key_and_algorithms(token: str, settings: Settings) -> tuple[Any, list[str]]
 
 def verify_token(token: str, settings: Settings) -> Principal:
     """Verify signature, expiry (with clock skew), audience and issuer; return the principal."""
+    return _verify(token, settings)[0]
+
+
+class VerifiedTokens:
+    """Tokens already verified, so that a client sending the same token on every request pays for one check.
+
+    A token is the same string signed once: its claims cannot change, so its principal is kept until the
+    token expires (with the same clock skew as the check), and at most ``recheck`` seconds, after which the
+    signature is checked again (a key withdrawn from the identity provider's key set stops working within
+    that time, as PyJWKClient's own key cache allows). A token not yet valid (``nbf``) or refused is never
+    kept. Bounded: the least recently used tokens go first.
+    """
+
+    def __init__(self, settings: Settings, maxsize: int = 4096, recheck: float = 60.0) -> None:
+        self.settings = settings
+        self.maxsize = maxsize
+        self.recheck = recheck
+        self.entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def verify(self, token: str) -> Principal:
+        now = time.time()
+        found = self.entries.get(token)
+        if found is not None:
+            principal, until = found
+            if now < until:
+                self.entries.move_to_end(token)
+                return principal
+            del self.entries[token]
+        principal, not_before = _verify(token, self.settings)
+        if not_before is None or not_before <= now:
+            expires = principal.expires_at.timestamp() + CLOCK_SKEW.total_seconds() if principal.expires_at else now
+            self.entries[token] = (principal, min(expires, now + self.recheck))
+            if len(self.entries) > self.maxsize:
+                self.entries.popitem(last=False)
+        return principal
+
+
+def _verify(token: str, settings: Settings) -> tuple[Principal, float | None]:
+    """The principal of a valid token, and its `nbf` claim (None: none)."""
     key, algorithms = _key_and_algorithms(token, settings)
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -110,7 +151,8 @@ def verify_token(token: str, settings: Settings) -> Principal:
     except ValueError as exc:
         raise AuthError(f"Unknown role {claims['role']!r}") from exc
     domains = claims.get("domains") or ()
-    return Principal(
+    nbf = claims.get("nbf")
+    principal = Principal(
         subject=str(claims["sub"]),
         role=role,
         unit=claims.get("unit"),
@@ -119,6 +161,7 @@ def verify_token(token: str, settings: Settings) -> Principal:
         purpose=claims.get("purpose"),
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
     )
+    return principal, float(nbf) if isinstance(nbf, int | float) else None
 
 
 def bearer_token(header: str | None) -> str:

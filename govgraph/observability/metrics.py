@@ -12,6 +12,7 @@ The variable must be set before ``prometheus_client`` is imported; the CLI does 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import glob
 import os
 import re
@@ -115,6 +116,7 @@ def _bounded(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=512)
 def operation_label(query: str | None, operation_name: str | None) -> str:
     """The operation's name, if it is a plain identifier defined in the document; else ``anonymous``.
 

@@ -243,6 +243,10 @@ class Compiler:
                 else None
             )
             kind, policy, batch = self._kind(field_def, definition, one is not None)
+            if kind == BATCH and policy is None:
+                rows = self._rows(field_def, definition, details)
+                if rows is not None:
+                    many, batch = rows
             attr = getattr(definition, "python_name", None)
             plan = FieldPlan(
                 key, kind, field_def, nodes, parent, attr, one, many, static_args, policy, batch, definition
@@ -270,19 +274,41 @@ class Compiler:
             return BATCH, policy, batch
         return RESOLVER, None, None
 
-    def completer(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> tuple[Many, bool, bool]:
+    def _rows(self, field_def: Any, definition: Any, details: list[FieldDetails]) -> tuple[Many, Any] | None:
+        """A field with a row form (``common.batch(..., rows=...)``) whose selection on its objects is only plain
+        fields of the row spec (and ``__typename``): the row form, and a completer writing each answer object
+        straight from its row. None otherwise (the objects are built and completed as usual)."""
+        metadata = definition.metadata or {}
+        if "rows" not in metadata:
+            return None
+        item = _named(field_def.type)
+        if not isinstance(item, GraphQLObjectType):
+            return None
+        spec = metadata["row_spec"]().fields
+        sub = self.fields(item, self._subfields(item, details))
+        if not all(fp.kind == TYPENAME or (fp.kind == LEAF and fp.attr in spec) for fp in sub.fields):
+            return None
+        many, _, _ = self.completer(field_def.type, details, rows=_row_generated(sub.fields, spec))
+        return many, metadata["rows"]
+
+    def completer(
+        self, type_: GraphQLOutputType, details: list[FieldDetails], rows: Callable[[Any], Any] | None = None
+    ) -> tuple[Many, bool, bool]:
         """The completer of a return type for several values at once; whether the type is a leaf; whether what
-        it completes reads no response path."""
+        it completes reads no response path. ``rows``: the objects are rows, each written by that function."""
         if isinstance(type_, GraphQLNonNull):
             if is_leaf_type(type_.of_type):  # leaves complete synchronously
                 return _leaf_many(_leaf(type_.of_type, non_null=True)), True, True
-            inner, leaf, pathless = self.completer(type_.of_type, details)
+            inner, leaf, pathless = self.completer(type_.of_type, details, rows)
             return _non_null_many(inner), leaf, pathless
         if isinstance(type_, GraphQLList):
-            item, item_leaf, item_pathless = self.completer(type_.of_type, details)
-            return _list_many(item, item_pathless), item_leaf, item_pathless
+            item, item_leaf, item_pathless = self.completer(type_.of_type, details, rows)
+            # Rows are never awaitable: no test per item.
+            return _list_many(item, item_pathless, rows is not None), item_leaf, item_pathless
         if is_leaf_type(type_):
             return _leaf_many(_leaf(type_)), True, True
+        if rows is not None:
+            return _rows_many(rows), False, True
         if isinstance(type_, GraphQLObjectType):
             plan = self.fields(type_, self._subfields(type_, details))
             return _object_many(plan, type_.is_type_of), False, not plan.needs_paths
@@ -386,7 +412,25 @@ async def _non_null_async(done: Awaitable[list[Any]]) -> list[Any]:
     return values
 
 
-def _list_many(item: Many, item_pathless: bool) -> Many:
+def _list_many(item: Many, item_pathless: bool, rows: bool = False) -> Many:
+    if rows:
+
+        def row_lists(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+            flat: list[Any] = []
+            spans: list[tuple[int, int] | None] = []
+            for value in values:
+                if value is None:
+                    spans.append(None)
+                    continue
+                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                    raise Fallback("not a list")
+                start = len(flat)
+                flat.extend(value)
+                spans.append((start, len(flat)))
+            return _split(item(flat, [], run), spans)
+
+        return row_lists
+
     def lists(values: list[Any], paths: list[Path | None], run: Run) -> Any:
         flat: list[Any] = []
         flat_paths: list[Path | None] = []
@@ -563,6 +607,93 @@ def _generated(plan: list[FieldPlan]) -> Callable[[Any, Path | None, Run], Any] 
     exec(compile(source, "<govgraph compiled plan>", "exec"), namespace)  # noqa: S102 - keys are validated GraphQL names written with repr(), attributes identifiers of the schema
     fields: Callable[[Any, Path | None, Run], Any] = namespace["fields"]
     return fields
+
+
+def _rows_many(writer: Callable[[tuple[str, ...]], Callable[[Any], Any]]) -> Many:
+    """Completes rows: each written by the function generated for the rows' columns (read by position)."""
+    writers: dict[tuple[str, ...], Callable[[Any], Any]] = {}
+
+    def rows(values: list[Any], paths: list[Path | None], run: Run) -> Any:
+        if not values:
+            return []
+        first = next((v for v in values if v is not None), None)
+        if first is None:
+            return [None] * len(values)
+        fields = getattr(first, "_fields", None)  # a SQLAlchemy Row; else an asyncpg Record
+        layout = tuple(fields if fields is not None else first.keys())
+        write = writers.get(layout)
+        if write is None:
+            if len(writers) >= 16:
+                writers.clear()
+            write = writers[layout] = writer(layout)
+        return [None if row is None else write(row) for row in values]
+
+    return rows
+
+
+def _row_generated(
+    plan: list[FieldPlan], spec: dict[str, tuple[str, Callable[[Any], Any] | None]]
+) -> Callable[[tuple[str, ...]], Callable[[Any], Any]]:
+    """For rows with the given columns: one generated function writing an answer object from a row (columns read
+    by position: a Row's attribute access costs as much as the rest of the work). Each field's column is
+    converted as the spec builds the attribute, then serialised by the field's completer. A converted column's
+    answers are memoised per distinct value (times and enums repeat down a list; the spec's conversions are
+    pure and give equal answers for equal values of one column)."""
+    names: dict[str, Any] = {}
+    lines = []
+    items = []
+    wanted: list[tuple[int, str]] = []
+    for i, fp in enumerate(plan):
+        if fp.kind == TYPENAME:
+            items.append(f"{fp.key!r}: {fp.parent_type.name!r}")
+            continue
+        column, convert = spec[fp.attr]  # type: ignore[index]
+        one = fp.one
+        if one is None:
+            raise Fallback("no leaf completer")
+        wanted.append((i, column))
+        names[f"c{i}"] = one
+        if convert is None:
+            items.append(f"{fp.key!r}: c{i}(row[p{i}], None, None)")
+            continue
+        names[f"m{i}"], names[f"s{i}"] = _memo(convert, one)
+        lines.append(
+            f"    v{i} = row[p{i}]\n"
+            f"    try:\n        o{i} = m{i}[v{i}]\n"
+            f"    except (KeyError, TypeError):\n        o{i} = s{i}(v{i})\n"
+        )
+        items.append(f"{fp.key!r}: o{i}")
+    source = "def write(row):\n" + "".join(lines) + "    return {" + ", ".join(items) + "}\n"
+    code = compile(source, "<govgraph compiled rows>", "exec")
+
+    def writer(layout: tuple[str, ...]) -> Callable[[Any], Any]:
+        namespace = dict(names)
+        for i, column in wanted:
+            if column not in layout:
+                raise Fallback(f"no column {column!r} in the rows")
+            namespace[f"p{i}"] = layout.index(column)
+        exec(code, namespace)  # noqa: S102 - keys are validated GraphQL names written with repr()
+        write: Callable[[Any], Any] = namespace["write"]
+        return write
+
+    return writer
+
+
+def _memo(convert: Callable[[Any], Any], one: Completer) -> tuple[dict[Any, Any], Callable[[Any], Any]]:
+    """A memo of ``one(convert(value))`` per value (bounded), and the function that fills it."""
+    memo: dict[Any, Any] = {}
+
+    def slow(value: Any) -> Any:
+        out = one(convert(value), None, None)  # type: ignore[arg-type]  # leaf completers read no run
+        try:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[value] = out
+        except TypeError:  # unhashable: converted every time
+            pass
+        return out
+
+    return memo, slow
 
 
 def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
@@ -875,6 +1006,36 @@ class CompiledExecutor:
         return Answer(ExecutionResult(data=data, errors=None, extensions=extensions), audited, stores)
 
 
+async def answer(
+    compiled: CompiledExecutor,
+    cache: ResponseCache | None,
+    entry: Entry,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    context: Any,
+) -> tuple[ExecutionResult, str] | None:
+    """A learned query's answer from the response cache (``"cached"``) or its plan (``"compiled"``); None when
+    the normal path must answer it (the context has been used: the caller makes a fresh one)."""
+    cache_key = cache.key(query, operation_name, variables, context) if cache else None
+    if cache is not None and cache_key is not None:
+        data = cache.get(cache_key)
+        if data is not None:
+            stats = context.stats.as_dict() if getattr(context, "report_stats", False) else None
+            return ExecutionResult(
+                data=data, errors=None, extensions={"queryStats": stats} if stats else None
+            ), "cached"
+    try:
+        # A copy: a resolver may change its input in place (federation's `_entities` pops `__typename`), and a
+        # fallback must see the variables as they came.
+        found = await compiled.run(entry, context, copy.deepcopy(variables) if variables else variables)
+    except Fallback:
+        return None
+    if cache is not None and cache_key is not None and not found.audited and found.stores is not None:
+        cache.put(cache_key, found.result.data, found.stores)
+    return found.result, "compiled"
+
+
 class CompiledViewMixin:
     """For strawberry's ASGI views: answer a query already seen from its compiled plan, else the normal way.
 
@@ -903,27 +1064,20 @@ class CompiledViewMixin:
         via_get = request_adapter.method == "GET"
         entry = compiled.lookup(query, request_data.operation_name)
         if entry is not None and (not via_get or getattr(self, "allow_queries_via_get", False)):
-            variables = request_data.variables
-            cache = self.response_cache
-            cache_key = cache.key(query, request_data.operation_name, variables, context) if cache else None
-            if cache is not None and cache_key is not None:
-                data = cache.get(cache_key)
-                if data is not None:
-                    sub_response.headers["x-govgraph-execution"] = "cached"
-                    stats = context.stats.as_dict() if getattr(context, "report_stats", False) else None
-                    return ExecutionResult(data=data, errors=None, extensions={"queryStats": stats} if stats else None)
-            try:
-                # A copy: a resolver may change its input in place (federation's `_entities` pops `__typename`),
-                # and a fallback must see the variables as they came.
-                answer = await compiled.run(entry, context, copy.deepcopy(variables) if variables else variables)
-            except Fallback:
-                # The normal path answers from the start, with a context the failed run has not touched.
-                context = await self.get_context(request, sub_response)  # type: ignore[attr-defined]
-            else:
-                sub_response.headers["x-govgraph-execution"] = "compiled"
-                if cache is not None and cache_key is not None and not answer.audited and answer.stores is not None:
-                    cache.put(cache_key, answer.result.data, answer.stores)
-                return answer.result
+            found = await answer(
+                compiled,
+                self.response_cache,
+                entry,
+                query,
+                request_data.operation_name,
+                request_data.variables,
+                context,
+            )
+            if found is not None:
+                sub_response.headers["x-govgraph-execution"] = found[1]
+                return found[0]
+            # The normal path answers from the start, with a context the failed run has not touched.
+            context = await self.get_context(request, sub_response)  # type: ignore[attr-defined]
         result = await super().execute_single(  # type: ignore[misc]
             request, request_adapter, sub_response, context, root_value, request_data
         )
