@@ -347,8 +347,9 @@ def _latest_per_station(
     codes: Sequence[str],
     where: Callable[[Any], list[ColumnElement[bool]]],
     limit: int,
+    then: str | None = None,
 ) -> Select[Any]:
-    return _latest_per_station_stmt(store.is_sqlite, table, time_col, codes, where, limit)
+    return _latest_per_station_stmt(store.is_sqlite, table, time_col, codes, where, limit, then)
 
 
 def _latest_per_station_stmt(
@@ -358,17 +359,27 @@ def _latest_per_station_stmt(
     codes: Sequence[str],
     where: Callable[[Any], list[ColumnElement[bool]]],
     limit: int,
+    then: str | None = None,
 ) -> Select[Any]:
-    """The newest ``limit`` rows per station of ``table`` (filtered by ``where(columns)``), in one statement.
+    """The newest ``limit`` rows per station of ``table`` (filtered by ``where(columns)``), in one statement,
+    ordered by station, then newest first, then by the text column ``then`` descending (in code point order, as
+    Python orders strings), if given.
 
     PostgreSQL: ``unnest(codes) JOIN LATERAL (... ORDER BY time DESC LIMIT n)`` (an index range scan per key).
     SQLite: ``row_number() OVER (PARTITION BY station ORDER BY time DESC)``.
     """
+
+    def ordered(cols: Any) -> list[Any]:
+        out = [cols.station_code, cols[time_col].desc()]
+        if then is not None:
+            out.append(cols[then].collate("C" if not is_sqlite else "BINARY").desc())
+        return out
+
     if is_sqlite:
         c = table.c
         rn = func.row_number().over(partition_by=c.station_code, order_by=c[time_col].desc()).label("rn")
         inner = select(table, rn).where(c.station_code.in_(codes), *where(c)).subquery("r")
-        return select(*[inner.c[col.name] for col in table.c]).where(inner.c.rn <= limit)
+        return select(*[inner.c[col.name] for col in table.c]).where(inner.c.rn <= limit).order_by(*ordered(inner.c))
     keys = (
         func.unnest(bindparam("station_codes", list(codes), type_=ARRAY(String)))
         .table_valued("code")
@@ -382,7 +393,33 @@ def _latest_per_station_stmt(
         .limit(limit)
         .lateral("r")
     )
-    return select(*lateral.c).select_from(keys.join(lateral, true()))
+    return select(*lateral.c).select_from(keys.join(lateral, true())).order_by(*ordered(lateral.c))
+
+
+async def _latest_readings_pg(
+    store: Store,
+    parameter: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    last: int,
+    codes: Sequence[str],
+) -> list[Any]:
+    """The statement ``_latest_per_station_stmt`` builds for readings on PostgreSQL, written out and run on asyncpg
+    (``Store.fetch``): the longest lists of the API (50 stations x their last readings). Same rows, same order
+    (tests/test_environment_reads.py compares the two)."""
+    clauses = ["station_code = k.code"]
+    args: list[Any] = [list(codes), last]
+    for sql, value in (("parameter = ${}", parameter), ("measured_at >= ${}", start), ("measured_at < ${}", end)):
+        if value is not None:
+            args.append(value)
+            clauses.append(sql.format(len(args)))
+    columns = ", ".join(f"r.{c.name}" for c in readings.c)
+    # Only fixed text and the table's own column names are written into the SQL; every value is a parameter.
+    where = " AND ".join(clauses)
+    sql = f"SELECT {columns} FROM unnest($1::text[]) AS k(code) JOIN LATERAL (SELECT * FROM readings WHERE {where} "  # noqa: S608
+    sql += "ORDER BY measured_at DESC LIMIT $2) AS r ON true "
+    sql += 'ORDER BY r.station_code, r.measured_at DESC, r.parameter COLLATE "C" DESC'
+    return await store.fetch(sql, *args)
 
 
 async def air_quality_now(store: Store) -> Sequence[Row[Any]]:
@@ -511,14 +548,15 @@ class EnvironmentLoaders:
                 clauses.append(c.measured_at < end)
             return clauses
 
-        stmt = _latest_per_station(self.store, readings, "measured_at", codes, where, last)
-        rows = await self.store.all(stmt)
-        found = index_many(rows, lambda r: r.station_code)
-        return {k: sorted(v, key=lambda r: (r.measured_at, r.parameter), reverse=True) for k, v in found.items()}
+        if not self.store.is_sqlite:
+            return index_many(await _latest_readings_pg(self.store, parameter, start, end, last, codes), "station_code")
+        # Newest first; readings of one time by parameter, descending.
+        stmt = _latest_per_station(self.store, readings, "measured_at", codes, where, last, then="parameter")
+        return index_many(await self.store.all(stmt), "station_code")
 
     async def _latest_aqi(self, codes: Sequence[str]) -> dict[str, Row[Any]]:
         stmt = _latest_per_station(self.store, aqi_hourly, "hour", codes, lambda c: [], 1)
-        return index_one(await self.store.all(stmt), lambda r: r.station_code)
+        return index_one(await self.store.all(stmt), "station_code")
 
     async def _aqi_history(
         self, start: dt.datetime, end: dt.datetime, codes: Sequence[str]

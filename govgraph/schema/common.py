@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -31,16 +32,73 @@ def by_value(cls: type[E]) -> Callable[[Any], E]:
     return of
 
 
-def batch(get: Callable[[], Callable[..., Awaitable[list[Any]]]]) -> dict[str, Any]:
+def batch(
+    get: Callable[[], Callable[..., Awaitable[list[Any]]]],
+    rows: Callable[[], tuple[Callable[..., Awaitable[list[Any]]], RowSpec]] | None = None,
+) -> dict[str, Any]:
     """``strawberry.field(metadata=batch(lambda: resolve.x_of))``: the field's batch form for the compiled path
     (``govgraph/schema/compiled.py``): ``x_of(info, parents, **arguments)`` returns what the field's resolver
     returns for each parent, in order. Looked up when first called: schema and resolver modules import each other.
+
+    ``rows``: for a field returning lists of objects built from rows, ``lambda: (resolve.x_rows_of, SPEC)``: the
+    same batch form returning the rows themselves, and the :class:`RowSpec` that builds the objects from them.
+    When a query selects only spec'd plain fields of those objects, the compiled path writes each answer object
+    straight from its row (no object per row; each distinct value converted once).
     """
 
     async def call(info: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
         return await get()(info, parents, **kwargs)
 
-    return {"batch": call}
+    out: dict[str, Any] = {"batch": call}
+    if rows is not None:
+
+        async def call_rows(info: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
+            return await rows()[0](info, parents, **kwargs)
+
+        out["rows"] = call_rows
+        out["row_spec"] = lambda: rows()[1]
+    return out
+
+
+class RowSpec:
+    """How an object type is built from a database row: for each attribute, its column and a conversion
+    (None: the value as it is). ``build(row)`` makes the object; the compiled path reads the same spec to write
+    answers straight from rows. ``fields`` is a function (called once, on first use), so that it can name types
+    and enums of modules still being imported."""
+
+    def __init__(
+        self, cls: Callable[[], type], fields: Callable[[], dict[str, tuple[str, Callable[[Any], Any] | None]]]
+    ):
+        self._cls = cls
+        self._fields = fields
+        self._build: Callable[[Any], Any] | None = None
+
+    @functools.cached_property
+    def fields(self) -> dict[str, tuple[str, Callable[[Any], Any] | None]]:
+        return self._fields()
+
+    def build(self, row: Any) -> Any:
+        build = self._build
+        if build is None:
+            build = self._build = self._builder()
+        return build(row)
+
+    def _builder(self) -> Callable[[Any], Any]:
+        cls = self._cls()
+        names: dict[str, Any] = {"cls": cls}
+        args = []
+        for i, (attr, (column, convert)) in enumerate(self.fields.items()):
+            if not (attr.isidentifier() and column.isidentifier()):
+                raise ValueError(f"{attr!r}/{column!r} is not an identifier")
+            if convert is None:
+                args.append(f"{attr}=row.{column}")
+            else:
+                names[f"f{i}"] = convert
+                args.append(f"{attr}=f{i}(row.{column})")
+        source = "def build(row):\n    return cls(" + ", ".join(args) + ")\n"
+        exec(compile(source, f"<govgraph row spec {cls.__name__}>", "exec"), names)  # noqa: S102 - identifiers checked above
+        build: Callable[[Any], Any] = names["build"]
+        return build
 
 
 K = TypeVar("K")
@@ -53,15 +111,14 @@ async def load_each(
     build: Callable[[Any], R],
 ) -> list[R | None]:
     """For a batch resolver (``metadata={"batch": ...}``, used by the compiled path): one ``load_many`` of the
-    present keys, then a value per key in order; None for an empty key or a row not found, as the per-object
-    resolver returns."""
-    present = [k for k in keys if k]
-    found = iter(await load_many(present) if present else [])
-    out: list[R | None] = []
-    for key in keys:
-        row = next(found) if key else None
-        out.append(build(row) if row else None)
-    return out
+    distinct present keys, then a value per key in order (one object per distinct key, shared where a key
+    repeats: the objects are read only); None for an empty key or a row not found, as the per-object resolver
+    returns."""
+    present = list(dict.fromkeys(k for k in keys if k))  # each key once: a list repeats its procedures, agencies
+    built: dict[Any, R | None] = {}
+    for key, row in zip(present, await load_many(present) if present else [], strict=True):
+        built[key] = build(row) if row else None
+    return [built[key] if key else None for key in keys]
 
 
 def local(value: dt.datetime | None) -> dt.datetime | None:

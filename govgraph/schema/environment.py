@@ -258,7 +258,7 @@ class Station(relay.Node):
 
     @strawberry.field(
         description="Readings, newest first: the `last` ones (default 24, at most 1000) in the range.",
-        metadata=batch(lambda: resolve.readings_of),
+        metadata=batch(lambda: resolve.readings_of, rows=lambda: (resolve.reading_rows_of, resolve.READING_ROW)),
     )
     async def readings(
         self,

@@ -13,7 +13,7 @@ from strawberry import relay
 from govgraph.context import Info
 from govgraph.domain import services as rules
 from govgraph.resolvers import services as resolve
-from govgraph.schema.common import Connection, UserError, batch, local
+from govgraph.schema.common import Connection, UserError, batch, by_value, local
 
 if TYPE_CHECKING:
     from govgraph.schema.places import AdministrativeUnit
@@ -263,6 +263,11 @@ class Fee:
                    valid_to=r.valid_to, verified=r.verified)  # fmt: skip
 
 
+_applicant_type = by_value(ApplicantType)
+_channel = by_value(Channel)
+_status = by_value(DossierStatus)
+
+
 @strawberry.type(description="An administrative procedure (thủ tục hành chính) citizens can file a dossier for.")
 class Procedure(relay.Node):
     key: relay.NodeID[str]
@@ -370,9 +375,9 @@ class Dossier(relay.Node):
         return cls(
             key=r.code,
             code=r.code,
-            applicant_type=ApplicantType(r.applicant_type),
-            channel=Channel(r.channel),
-            status=DossierStatus(r.status),
+            applicant_type=_applicant_type(r.applicant_type),
+            channel=_channel(r.channel),
+            status=_status(r.status),
             received_at=at_local(r.received_at),
             accepted_at=local(r.accepted_at),
             due_at=local(r.due_at),
