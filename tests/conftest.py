@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -120,6 +121,21 @@ async def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield Seeded(backend, settings, stores, ctx)
     await stores.dispose()
     await drop_settings(settings)
+
+
+async def kill_connections(settings: Settings, store: str) -> int:
+    """End every PostgreSQL connection of ``store`` (as a server restart or an administrator would); how many."""
+    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        killed: int = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1 AND datname = $2",
+            f"govgraph-{store}",
+            settings.url_for(store).rsplit("/", 1)[1],
+        )
+    finally:
+        await admin.close()
+    return killed
 
 
 def broken_url(backend: str, tmp: Path) -> str:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -20,7 +19,15 @@ from govgraph.datasources import environment as env_ds
 from govgraph.datasources.base import QueryStats, Record, Stores, StoreUnavailable, current_stats, index_many
 from govgraph.resolvers import environment as env_resolvers
 from govgraph.server import create_app
-from tests.conftest import Seeded, broken_url, drop_settings, make_settings, require_postgres, token_for
+from tests.conftest import (
+    Seeded,
+    broken_url,
+    drop_settings,
+    kill_connections,
+    make_settings,
+    require_postgres,
+    token_for,
+)
 
 READINGS = """query R { stations(first: 6) { nodes { code
   readings(last: 7) { measuredAt parameter value unit averaging quality }
@@ -91,17 +98,7 @@ async def test_the_written_out_readings_statement_returns_what_the_built_one_doe
     ]
     found = []
     for parameter, start, end, last in cases:
-
-        def where(c: Any, parameter: str | None = parameter, start: Any = start, end: Any = end) -> list[Any]:
-            out = []
-            if parameter:
-                out.append(c.parameter == parameter)
-            if start:
-                out.append(c.measured_at >= start)
-            if end:
-                out.append(c.measured_at < end)
-            return out
-
+        where = env_ds.readings_where(parameter, start, end)
         built = env_ds._latest_per_station_stmt(False, env_ds.readings, "measured_at", codes, where, last, "parameter")
         expected = [tuple(r) for r in await store.all(built)]
         got = await env_ds._latest_readings_pg(store, parameter, start, end, last, codes)
@@ -142,16 +139,7 @@ async def test_fetch_survives_its_pooled_connection_being_killed_and_reports_a_s
     store = stores["environment"]
     try:
         assert (await store.fetch("SELECT 41 + 1 AS n"))[0].n == 42
-        admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-        try:
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = $1 AND datname = $2",
-                "govgraph-environment",
-                settings.url_for("environment").rsplit("/", 1)[1],
-            )
-        finally:
-            await admin.close()
+        killed = await kill_connections(settings, "environment")
         assert killed >= 1
         assert (await store.fetch("SELECT 43 + 1 AS n"))[0].n == 44
     finally:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
 
 from govgraph.datasources.base import Stores
-from tests.conftest import drop_settings, make_settings, require_postgres
+from tests.conftest import drop_settings, kill_connections, make_settings, require_postgres
 
 
 async def test_a_read_survives_its_pooled_connections_being_killed(tmp_path: Path) -> None:
@@ -22,16 +21,7 @@ async def test_a_read_survives_its_pooled_connections_being_killed(tmp_path: Pat
     store = stores["environment"]
     try:
         assert await store.scalar(text("SELECT 41 + 1")) == 42  # a connection is now pooled
-        admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-        try:
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = $1 AND datname = $2",
-                "govgraph-environment",
-                settings.url_for("environment").rsplit("/", 1)[1],
-            )
-        finally:
-            await admin.close()
+        killed = await kill_connections(settings, "environment")
         assert killed >= 1
         assert await store.scalar(text("SELECT 43 + 1")) == 44
     finally:

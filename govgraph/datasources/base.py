@@ -50,6 +50,7 @@ from govgraph.config import STORES, Settings
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 MAX_BATCH = 2000
 """Keys per batched statement: below SQLite's and asyncpg's bind-parameter limits."""
@@ -302,22 +303,30 @@ class Store:
             driver = raw.driver_connection
             if driver is None:
                 raise StoreUnavailable(self.name, "no driver connection")
-            # The engine's statement events fire as for any statement (``_instrument``: counted, timed, traced).
-            sync = conn.sync_connection
-            if sync is None:
-                raise StoreUnavailable(self.name, "no connection")
-            sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
             try:
-                rows: list[Record] = await driver.fetch(sql, *args, record_class=Record)
+                rows: list[Record] = await self._on_driver(
+                    conn, sql, args, driver.fetch(sql, *args, record_class=Record)
+                )
             except _LOST as exc:
-                observability.statement_finished(sync.info, self.name, exc)
                 await conn.invalidate()
                 raise _ConnectionLost(str(exc)) from exc
-            except BaseException as exc:
-                observability.statement_finished(sync.info, self.name, exc)
-                raise
-            sync.dispatch.after_cursor_execute(sync, None, sql, args, None, False)
             return rows
+
+    async def _on_driver(self, conn: AsyncConnection, sql: str, args: Any, call: Awaitable[T]) -> T:
+        """Await a statement run on the driver directly, with the engine's statement events around it as for any
+        other statement (``_instrument``: counted in the query stats, timed, traced)."""
+        sync = conn.sync_connection
+        if sync is None:
+            getattr(call, "close", lambda: None)()  # never awaited: closed, not left to warn
+            raise StoreUnavailable(self.name, "no connection")
+        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
+        try:
+            out = await call
+        except BaseException as exc:
+            observability.statement_finished(sync.info, self.name, exc)
+            raise
+        sync.dispatch.after_cursor_execute(sync, None, sql, args, None, False)
+        return out
 
     async def scalar(self, stmt: Any) -> Any:
         rows = await self.all(stmt)
@@ -377,7 +386,8 @@ class Store:
                 driver = raw.driver_connection
                 if driver is None:
                     raise StoreUnavailable(self.name, "no driver connection")
-                await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+                copy = driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+                await self._on_driver(conn, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", tuples, copy)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

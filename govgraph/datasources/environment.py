@@ -396,6 +396,24 @@ def _latest_per_station_stmt(
     return select(*lateral.c).select_from(keys.join(lateral, true())).order_by(*ordered(lateral.c))
 
 
+def readings_where(
+    parameter: str | None, start: dt.datetime | None, end: dt.datetime | None
+) -> Callable[[Any], list[ColumnElement[bool]]]:
+    """The filter of a station's readings (``_latest_per_station``'s ``where``): a parameter, a time range."""
+
+    def where(c: Any) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if parameter:
+            clauses.append(c.parameter == parameter)
+        if start:
+            clauses.append(c.measured_at >= start)
+        if end:
+            clauses.append(c.measured_at < end)
+        return clauses
+
+    return where
+
+
 async def _latest_readings_pg(
     store: Store,
     parameter: str | None,
@@ -538,19 +556,10 @@ class EnvironmentLoaders:
         last: int,
         codes: Sequence[str],
     ) -> dict[str, list[Row[Any]]]:
-        def where(c: Any) -> list[ColumnElement[bool]]:
-            clauses: list[ColumnElement[bool]] = []
-            if parameter:
-                clauses.append(c.parameter == parameter)
-            if start:
-                clauses.append(c.measured_at >= start)
-            if end:
-                clauses.append(c.measured_at < end)
-            return clauses
-
         if not self.store.is_sqlite:
             return index_many(await _latest_readings_pg(self.store, parameter, start, end, last, codes), "station_code")
         # Newest first; readings of one time by parameter, descending.
+        where = readings_where(parameter, start, end)
         stmt = _latest_per_station(self.store, readings, "measured_at", codes, where, last, then="parameter")
         return index_many(await self.store.all(stmt), "station_code")
 

@@ -281,8 +281,8 @@ async def readings_of(
     last: int = 24,
 ) -> list[list[types.Reading]]:
     """Station.readings for a list of stations at once (the compiled path): the same checks and loader."""
-    loader = _readings_loader(info, parameter, from_, to, last)
-    return [[reading_from_row(r) for r in rows] for rows in await loader.load_many([s.code for s in stations])]
+    rows = await reading_rows_of(info, stations, parameter, from_, to, last)
+    return [[reading_from_row(r) for r in of] for of in rows]
 
 
 async def reading_rows_of(
