@@ -40,7 +40,7 @@ from govgraph.migrations import MigrationsPending, ensure_current, migrate_all
 from govgraph.public.http import PublicView, RateLimited
 from govgraph.schema import build_schema, limits
 from govgraph.schema.cache import ResponseCache
-from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
+from govgraph.schema.executor import CompiledExecutor, CompiledViewMixin
 from govgraph.schema.front import CompiledFront
 
 log = logging.getLogger("govgraph")

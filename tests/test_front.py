@@ -16,8 +16,8 @@ import pytest_asyncio
 
 from govgraph.auth import identity
 from govgraph.auth.identity import AuthError, Role, VerifiedTokens
-from govgraph.schema import compiled as compiled_module
-from govgraph.schema.compiled import CompiledExecutor, Fallback
+from govgraph.schema.compiled import Fallback
+from govgraph.schema.executor import CompiledExecutor
 from govgraph.server import create_app
 from tests.conftest import Seeded, statements, token_for
 
@@ -142,7 +142,7 @@ async def test_the_front_stops_a_run_at_the_execution_timeout(
     async def slow(*args: Any, **kwargs: Any) -> Any:
         await asyncio.sleep(5)
 
-    monkeypatch.setattr(compiled_module.CompiledExecutor, "run", slow)
+    monkeypatch.setattr(CompiledExecutor, "run", slow)
     got = await post(client, token, {"query": STATIONS})
     assert got.status_code == 200
     body = got.json()

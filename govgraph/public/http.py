@@ -35,7 +35,7 @@ from govgraph.events import EventBus
 from govgraph.ide.web import ide_page
 from govgraph.public import Limits, build_public_schema
 from govgraph.schema.cache import ResponseCache
-from govgraph.schema.compiled import CompiledExecutor, CompiledViewMixin
+from govgraph.schema.executor import CompiledExecutor, CompiledViewMixin
 
 LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"exceeds maximum operation depth"), "MAX_DEPTH_LIMIT"),

@@ -12,7 +12,7 @@ that:
    kind of request (GET, multipart, a new document, a syntax error) is answered by the one normal path;
 2. build the same context as the view (``view.get_context``: the principal RequireToken verified, fresh
    loaders);
-3. answer from the response cache or run the plan (:func:`govgraph.schema.compiled.answer`, the same function
+3. answer from the response cache or run the plan (:func:`govgraph.schema.executor.answer`, the same function
    the view uses for a learned GET query), with the same execution timeout;
 4. encode ``{"data": …}`` with orjson and send it, with ``X-GovGraph-Execution: compiled`` or ``cached``.
 
@@ -33,7 +33,7 @@ from strawberry.types import ExecutionResult
 
 from govgraph import observability
 from govgraph.schema.cache import ResponseCache
-from govgraph.schema.compiled import CompiledExecutor, answer
+from govgraph.schema.executor import CompiledExecutor, answer
 
 MAX_BODY = 1 << 20
 """A larger body goes to the view (learned documents are small; this only bounds what is buffered here)."""
