@@ -148,12 +148,15 @@ class GovGraphView(CompiledViewMixin, GraphQL[Context, None]):
                     del self.connections_per_token[key]
 
 
-GC_THRESHOLD = (50_000, 20, 100)
-"""Python's default (700, 10, 10) runs a young-generation collection every 700 allocations: an answer of a few
-thousand objects paid for several collections, which also walked every object of the process in the older
-generations (measured: 15-20% of a 500-row answer's CPU). The objects of the running server (schema, plans,
-modules) are frozen at start, and the young generation collected every 50,000 allocations: cycles are still
-collected (bench/leak.py checks memory over 100,000 requests)."""
+GC_THRESHOLD = (10_000, 10, 10)
+"""Python's default (700, 10, 10) runs a young-generation collection every 700 allocations, and the full
+collections walk every object of the process: an answer of a few thousand objects paid for several collections
+(measured with bench/cpuprofile.py: 15-20% of a 500-row answer's CPU). The server's start-up objects (schema,
+modules, plans learned so far) are frozen out of the collector, and the young generation is collected every
+10,000 allocations; the older generations keep their ratios, so cyclic garbage is still collected every million
+or so allocations (a few hundred requests). A first try at (50,000, 20, 100) made full collections so rare that
+the RSS grew by half over 20,000 requests before it would level off (bench/leak.py, stopped); this setting is
+the one measured in RESULTS.md."""
 
 
 def _tune_gc() -> None:
