@@ -148,21 +148,14 @@ class GovGraphView(CompiledViewMixin, GraphQL[Context, None]):
                     del self.connections_per_token[key]
 
 
-GC_THRESHOLD = (10_000, 10, 10)
-"""Python's default (700, 10, 10) runs a young-generation collection every 700 allocations, and the full
-collections walk every object of the process: an answer of a few thousand objects paid for several collections
-(measured with bench/cpuprofile.py: 15-20% of a 500-row answer's CPU). The server's start-up objects (schema,
-modules, plans learned so far) are frozen out of the collector, and the young generation is collected every
-10,000 allocations; the older generations keep their ratios, so cyclic garbage is still collected every million
-or so allocations (a few hundred requests). A first try at (50,000, 20, 100) made full collections so rare that
-the RSS grew by half over 20,000 requests before it would level off (bench/leak.py, stopped); this setting is
-the one measured in RESULTS.md."""
-
-
 def _tune_gc() -> None:
+    """Freeze the server's start-up objects (schema, modules, pools) out of the cyclic garbage collector: every
+    full collection walked all of them again (measured with bench/cpuprofile.py: part of the 15-20% of a
+    500-row answer's CPU that went to collections). The collection thresholds stay Python's: raising them
+    (50,000/20/100, then 10,000/10/10) kept cyclic garbage, which holds whole answers, alive longer, and the
+    RSS levelled off 26% higher (bench/leak.py, RESULTS.md)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
 
 
 def timed_out() -> ExecutionResult:
@@ -217,7 +210,8 @@ def create_app(
     tune_gc: bool = False,
 ) -> Starlette:
     """The ASGI app. ``stores`` may be given (tests); otherwise they are opened in the lifespan. ``tune_gc``: the
-    server process's collector settings (``GC_THRESHOLD``; ``govgraph serve`` runs :func:`serve_app`)."""
+    server process's start-up objects are frozen out of the garbage collector (``govgraph serve`` runs
+    :func:`serve_app`)."""
     settings = settings or Settings.from_env()
     bus = bus or make_bus(settings.redis_url, settings.redis_channel)
     owned = stores is None
