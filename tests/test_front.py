@@ -47,11 +47,22 @@ async def post(client: httpx.AsyncClient, token: str | None, body: Any, path: st
 
 
 async def test_a_learned_query_is_answered_by_the_front_as_the_view_answers_it(
-    client: httpx.AsyncClient, seeded: Seeded
+    client: httpx.AsyncClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from govgraph.server import GovGraphView
+
+    views: list[str] = []
+    real = GovGraphView.execute_single
+
+    async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        views.append("view")
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GovGraphView, "execute_single", counted)
     token = token_for(seeded.settings, Role.OPERATOR)
     first = await post(client, token, {"query": STATIONS, "operationName": "S"})
     second = await post(client, token, {"query": STATIONS, "variables": None, "operationName": "S"})
+    assert views == ["view"], "the learned query is answered by the front, not strawberry's view"
     assert first.status_code == second.status_code == 200
     assert (how(first), how(second)) == ("normal", "compiled")
     assert second.json()["data"] == first.json()["data"]
